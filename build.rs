@@ -1,0 +1,232 @@
+//! Generates the typed client from `openapi.yaml` into `OUT_DIR/codegen.rs` with progenitor.
+//!
+//! The spec is the single source of truth: edit it, `cargo build`, and everything is regenerated.
+//! Before handing the spec to progenitor we adjust two things it cannot express:
+//! named string enums become "open" enums (an unknown value the server adds later must not fail
+//! the whole response), and every operation is checked against the layouts progenitor is known to
+//! accept, so a bad edit fails with the operation's method and path instead of a bare panic.
+
+use std::{env, fs, path::Path};
+
+use serde_json::Value;
+
+const SPEC: &str = "openapi.yaml";
+
+fn main() {
+    println!("cargo:rerun-if-changed={SPEC}");
+    if let Err(msg) = run() {
+        // A build script reports through its exit status; the message names what to fix.
+        eprintln!("error: {SPEC}: {msg}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<(), String> {
+    let text = fs::read_to_string(SPEC).map_err(|e| format!("cannot read: {e}"))?;
+    let mut spec: Value = serde_norway::from_str(&text).map_err(|e| format!("invalid YAML: {e}"))?;
+    check_operations(&spec)?;
+    let open_enums = open_enums(&mut spec);
+    let parsed: openapiv3::OpenAPI =
+        serde_json::from_value(spec.clone()).map_err(|e| format!("not an OpenAPI 3.0 document: {e}"))?;
+
+    let mut settings = progenitor::GenerationSettings::default();
+    settings
+        .with_interface(progenitor::InterfaceStyle::Builder)
+        .with_tag(progenitor::TagStyle::Merged)
+        .with_inner_type(quote_path("crate::Inner")?)
+        .with_derive("PartialEq");
+    // `x-rust-type-replace` maps a schema onto a hand-written type (secrets onto `Token`, whose
+    // Debug never shows the value).
+    for (name, path) in replacements(&spec) {
+        settings.with_replacement(name, path, std::iter::empty());
+    }
+    for name in &open_enums {
+        settings.with_replacement(
+            name,
+            format!("crate::generated::types::{name}"),
+            [progenitor::TypeImpl::Display, progenitor::TypeImpl::FromStr].into_iter(),
+        );
+    }
+
+    let tokens = generate(&settings, &parsed).map_err(|e| locate_failure(&settings, &spec, &e))?;
+    let file = syn::parse2(tokens).map_err(|e| format!("generated code does not parse: {e}"))?;
+    let mut code = prettyplease::unparse(&file);
+    // Replaced schemas get no item in `types`; an alias keeps `types::JobStatus` nameable.
+    let aliases: String = open_enums
+        .iter()
+        .map(|n| format!("\n    /// `{n}`: known values typed, values added later kept as strings.\n    pub type {n} = crate::OpenEnum<{n}Known>;"))
+        .collect();
+    let at = code.find("pub mod types {").ok_or("generated code has no `types` module")? + "pub mod types {".len();
+    code.insert_str(at, &aliases);
+    let out = env::var("OUT_DIR").map_err(|e| format!("OUT_DIR: {e}"))?;
+    fs::write(Path::new(&out).join("codegen.rs"), code).map_err(|e| format!("write codegen.rs: {e}"))?;
+    fs::write(Path::new(&out).join("meta.rs"), meta(&spec)).map_err(|e| format!("write meta.rs: {e}"))?;
+    Ok(())
+}
+
+fn quote_path(p: &str) -> Result<proc_macro2::TokenStream, String> {
+    p.parse().map_err(|e| format!("{p}: {e}"))
+}
+
+/// Runs progenitor, turning its panics (it asserts on some legal layouts) into errors.
+fn generate(
+    settings: &progenitor::GenerationSettings,
+    spec: &openapiv3::OpenAPI,
+) -> Result<proc_macro2::TokenStream, String> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = std::panic::catch_unwind(|| progenitor::Generator::new(settings).generate_tokens(spec));
+    std::panic::set_hook(hook);
+    match result {
+        Ok(Ok(tokens)) => Ok(tokens),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(panic) => Err(panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "progenitor panicked".into())),
+    }
+}
+
+/// When the whole spec fails, generate each operation alone to name the ones at fault.
+fn locate_failure(settings: &progenitor::GenerationSettings, spec: &Value, whole: &str) -> String {
+    let mut culprits = Vec::new();
+    for (path, method) in operations(spec) {
+        let mut one = spec.clone();
+        let mut item = serde_json::Map::new();
+        item.insert(method.clone(), spec["paths"][&path][&method].clone());
+        one["paths"] = Value::Object([(path.clone(), Value::Object(item))].into_iter().collect());
+        let ok = serde_json::from_value::<openapiv3::OpenAPI>(one)
+            .map_err(|e| e.to_string())
+            .and_then(|s| generate(settings, &s).map(|_| ()));
+        if let Err(e) = ok {
+            culprits.push(format!("{} {path}: {e}", method.to_uppercase()));
+        }
+    }
+    if culprits.is_empty() {
+        format!("code generation failed: {whole}")
+    } else {
+        format!("code generation failed for:\n  {}", culprits.join("\n  "))
+    }
+}
+
+const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+fn operations(spec: &Value) -> Vec<(String, String)> {
+    let mut ops = Vec::new();
+    if let Some(paths) = spec["paths"].as_object() {
+        for (path, item) in paths {
+            for m in METHODS {
+                if item.get(m).is_some() {
+                    ops.push((path.clone(), m.to_string()));
+                }
+            }
+        }
+    }
+    ops
+}
+
+/// Checks the layout rules progenitor needs, naming the operation that breaks one.
+fn check_operations(spec: &Value) -> Result<(), String> {
+    let mut problems = Vec::new();
+    for (path, method) in operations(spec) {
+        let op = &spec["paths"][&path][&method];
+        let at = format!("{} {path}", method.to_uppercase());
+        if op["operationId"].as_str().is_none_or(str::is_empty) {
+            problems.push(format!("{at}: missing operationId"));
+        }
+        let Some(responses) = op["responses"].as_object() else {
+            problems.push(format!("{at}: no responses"));
+            continue;
+        };
+        let body_schema = |r: &Value| resolve(spec, r)["content"]["application/json"]["schema"].to_string();
+        let success: Vec<String> = responses
+            .iter()
+            .filter(|(code, _)| code.starts_with('2'))
+            .map(|(_, r)| body_schema(r))
+            .collect();
+        if success.iter().any(|s| *s != success[0]) {
+            problems.push(format!(
+                "{at}: its 2xx responses have different schemas; point them at one named oneOf schema"
+            ));
+        }
+        let errors: Vec<String> = responses
+            .iter()
+            .filter(|(code, _)| !code.starts_with('2'))
+            .map(|(_, r)| body_schema(r))
+            .collect();
+        if errors.iter().any(|s| *s != errors[0]) {
+            problems.push(format!("{at}: its error responses have different schemas; use one error schema"));
+        }
+        if let Some(content) = op["requestBody"]["content"].as_object()
+            && content.len() != 1
+        {
+            problems.push(format!("{at}: the request body must have exactly one media type"));
+        }
+    }
+    if problems.is_empty() { Ok(()) } else { Err(problems.join("\n  ")) }
+}
+
+fn resolve<'a>(spec: &'a Value, v: &'a Value) -> &'a Value {
+    match v["$ref"].as_str().and_then(|r| r.strip_prefix("#/")) {
+        Some(pointer) => spec.pointer(&format!("/{pointer}")).unwrap_or(v),
+        None => v,
+    }
+}
+
+/// Emits the operation table the hand-written layer and the faces share.
+fn meta(spec: &Value) -> String {
+    let mut rows = String::new();
+    let mut tokenless = String::new();
+    for (path, method) in operations(spec) {
+        let op = &spec["paths"][&path][&method];
+        let id = op["operationId"].as_str().unwrap_or_default();
+        let tag = op["tags"][0].as_str().unwrap_or_default();
+        // `security: []` on the operation means no token is sent.
+        let no_auth = op["security"].as_array().is_some_and(Vec::is_empty);
+        rows.push_str(&format!(
+            "    Operation {{ id: {id:?}, method: {:?}, path: {path:?}, tag: {tag:?}, tokenless: {no_auth} }},\n",
+            method.to_uppercase()
+        ));
+        if no_auth {
+            tokenless.push_str(&format!("{id:?}, "));
+        }
+    }
+    format!(
+        "/// Every operation in the spec.\npub const OPERATIONS: &[Operation] = &[\n{rows}];\n\
+         /// Operations sent without a token.\npub const TOKENLESS_OPERATIONS: &[&str] = &[{tokenless}];\n"
+    )
+}
+
+fn replacements(spec: &Value) -> Vec<(String, String)> {
+    spec.pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .map(|schemas| {
+            schemas
+                .iter()
+                .filter_map(|(n, s)| Some((n.clone(), s.get("x-rust-type-replace")?.as_str()?.to_string())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Renames each named string enum `X` to `XKnown` and returns the names, so the generated `X` is
+/// `OpenEnum<XKnown>`: known values stay typed and unknown ones are kept as strings.
+fn open_enums(spec: &mut Value) -> Vec<String> {
+    let Some(schemas) = spec.pointer_mut("/components/schemas").and_then(Value::as_object_mut) else {
+        return Vec::new();
+    };
+    let names: Vec<String> = schemas
+        .iter()
+        .filter(|(_, s)| s.get("enum").is_some() && s["type"] == "string")
+        .map(|(n, _)| n.clone())
+        .collect();
+    for name in &names {
+        let mut known = schemas[name].clone();
+        if let Some(obj) = known.as_object_mut() {
+            obj.remove("nullable");
+        }
+        schemas.insert(format!("{name}Known"), known);
+    }
+    names
+}

@@ -1,0 +1,154 @@
+//! Building a [`Client`]: credentials, base URL, timeout, User-Agent and retry policy.
+
+use std::{fmt, sync::Arc, time::Duration};
+
+use crate::{
+    Client,
+    call::{RetryEvent, RetryPolicy},
+    credentials::{Resolved, Resolver, Token, normalize_base_url},
+    error::{ConfigError, Result},
+};
+
+/// The `User-Agent` every request carries.
+pub const USER_AGENT: &str = concat!("opentrain-rust/", env!("CARGO_PKG_VERSION"));
+
+/// The request timeout unless configured otherwise (the official CLI's).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Observer of retry decisions.
+pub type RetryObserver = Arc<dyn Fn(&RetryEvent) + Send + Sync>;
+
+/// What the generated client carries besides its `reqwest::Client`: the token and the policy.
+#[derive(Clone, Default)]
+pub struct Inner {
+    pub(crate) token: Option<Token>,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) on_retry: Option<RetryObserver>,
+}
+
+impl fmt::Debug for Inner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Inner").field("token", &self.token).field("retry", &self.retry).finish_non_exhaustive()
+    }
+}
+
+/// Configures and builds a [`Client`].
+///
+/// ```no_run
+/// # fn f() -> opentrain::Result<()> {
+/// // Token and base URL from OPENTRAIN_PERSONAL_API_TOKEN / OPENTRAIN_API_BASE_URL or cli.json:
+/// let client = opentrain::Client::builder().resolve()?.build()?;
+/// // Or fully explicit:
+/// let client = opentrain::Client::builder()
+///     .token(opentrain::Token::new("ot_pat_..."))
+///     .base_url("http://127.0.0.1:3000")
+///     .timeout(std::time::Duration::from_secs(10))
+///     .build()?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct ClientBuilder {
+    token: Option<Token>,
+    base_url: Option<String>,
+    timeout: Duration,
+    inner: Inner,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self { token: None, base_url: None, timeout: DEFAULT_TIMEOUT, inner: Inner::default() }
+    }
+}
+
+impl ClientBuilder {
+    /// Sets the token (highest precedence).
+    pub fn token(mut self, token: Token) -> Self {
+        self.token = Some(token);
+        self
+    }
+
+    /// Sets the API origin, e.g. `https://app.opentrain.ai` (highest precedence).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// Per-request timeout (default 30 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Replaces the retry policy.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.inner.retry = policy;
+        self
+    }
+
+    /// Calls `observer` before every retry (for logs, progress or tests).
+    pub fn on_retry(mut self, observer: impl Fn(&RetryEvent) + Send + Sync + 'static) -> Self {
+        self.inner.on_retry = Some(Arc::new(observer));
+        self
+    }
+
+    /// Fills the token and base URL not set explicitly from the environment and `cli.json`,
+    /// with the library's (= the MCP server's) precedence. See [`Resolver`].
+    pub fn resolve(self) -> Result<Self> {
+        self.resolve_by(&Resolver::MCP)
+    }
+
+    /// Like [`resolve`](Self::resolve), with other rules (the CLI's, say).
+    pub fn resolve_by(self, resolver: &Resolver) -> Result<Self> {
+        let r = resolver.resolve(self.token.clone(), self.base_url.as_deref())?;
+        Ok(self.resolved(r))
+    }
+
+    /// Uses an already resolved token and base URL.
+    pub fn resolved(mut self, r: Resolved) -> Self {
+        self.token = r.token;
+        self.base_url = Some(r.base_url);
+        self
+    }
+
+    /// Builds the client. Without a token, only tokenless operations will succeed.
+    pub fn build(mut self) -> Result<Client> {
+        let base = normalize_base_url(self.base_url.as_deref().unwrap_or(crate::DEFAULT_BASE_URL))?;
+        let http = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .timeout(self.timeout)
+            .connect_timeout(self.timeout.min(Duration::from_secs(10)))
+            .build()
+            .map_err(|e| ConfigError::Invalid { what: "HTTP client", reason: e.to_string() })?;
+        self.inner.token = self.token;
+        Ok(Client::new_with_client(&base, http, self.inner))
+    }
+}
+
+impl Client {
+    /// Starts configuring a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client resolved from the environment and `cli.json` (library precedence).
+    pub fn from_env() -> Result<Client> {
+        Self::builder().resolve()?.build()
+    }
+
+    /// The token this client sends, if any.
+    pub fn token(&self) -> Option<&Token> {
+        self.inner.token.as_ref()
+    }
+
+    /// The same client (connection pool included) sending another token.
+    pub fn with_token(&self, token: Option<Token>) -> Client {
+        let mut inner = self.inner.clone();
+        inner.token = token;
+        Client::new_with_client(&self.baseurl, self.client.clone(), inner)
+    }
+
+    /// Fails with a message saying how to get a token when this client has none.
+    pub fn require_token(&self) -> Result<&Token> {
+        self.token().ok_or_else(|| ConfigError::NoToken.into())
+    }
+}

@@ -1,0 +1,350 @@
+//! The one error type every call returns, and the conversion from progenitor's generated errors.
+
+use std::{fmt, time::Duration};
+
+use serde_json::{Map, Value};
+
+use crate::{call, generated::types, redact::redact};
+
+/// How much of an unparseable body an error keeps: enough to recognise an HTML error page.
+const SNIPPET_CHARS: usize = 200;
+
+/// Everything that can go wrong talking to OpenTrain.
+///
+/// Match on the variant to decide what to do; `Display` gives a one-line message that never
+/// contains a token.
+///
+/// ```
+/// # fn handle(e: opentrain::Error) {
+/// match e {
+///     opentrain::Error::Api(api) if api.reason() == Some("account_claim_required") => {
+///         println!("a human must claim the account at {}", api.claim_url().unwrap_or("the app"));
+///     }
+///     other => eprintln!("{other}"),
+/// }
+/// # }
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The Public API answered with its error envelope.
+    #[error("{0}")]
+    Api(ApiError),
+    /// An `/api/agent` endpoint answered with an OAuth error (`authorization_pending`, ...).
+    #[error("{0}")]
+    OAuth(OAuthError),
+    /// The request never produced a response, after every attempt the retry policy allowed.
+    #[error("request failed after {attempts} attempt{}: {message}", if *attempts == 1 { "" } else { "s" })]
+    Transport {
+        /// How many times the request was sent.
+        attempts: u32,
+        /// What failed, with the source chain flattened.
+        message: String,
+    },
+    /// The request timed out, after every attempt the retry policy allowed.
+    #[error("request timed out after {attempts} attempt{}", if *attempts == 1 { "" } else { "s" })]
+    Timeout {
+        /// How many times the request was sent.
+        attempts: u32,
+    },
+    /// A response arrived but was not what the spec describes (not JSON, or the wrong shape).
+    #[error("invalid response{}: {reason}; body starts: {snippet:?}", status.map(|s| format!(" (HTTP {s})")).unwrap_or_default())]
+    InvalidResponse {
+        /// HTTP status, when known.
+        status: Option<u16>,
+        /// Why it could not be used.
+        reason: String,
+        /// The first characters of the body, tokens redacted.
+        snippet: String,
+    },
+    /// The request could not be built from the arguments given (a missing or invalid parameter).
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+    /// Missing or unusable local configuration: no token, a corrupt credentials file, ...
+    #[error("{0}")]
+    Config(#[from] ConfigError),
+    /// A bounded wait (claim ceremony, approval) ran out of time before reaching a final state.
+    #[error("gave up waiting for {what} after {}s (last state: {last_state})", waited.as_secs())]
+    WaitTimedOut {
+        /// What was waited for.
+        what: String,
+        /// How long it waited.
+        waited: Duration,
+        /// The last state seen.
+        last_state: String,
+    },
+}
+
+/// Shorthand for results of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A Public API error envelope `{error, code, requestId, details}` with its HTTP status.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    /// HTTP status code.
+    pub status: u16,
+    /// Machine-readable code such as `FORBIDDEN`; empty when the server sent none.
+    pub code: String,
+    /// Human-readable message.
+    pub message: String,
+    /// The request id to quote to support.
+    pub request_id: Option<String>,
+    /// Endpoint-specific context, kept whole.
+    pub details: Option<Map<String, Value>>,
+    /// Seconds from a `Retry-After` header, when the server sent one.
+    pub retry_after: Option<u64>,
+}
+
+impl ApiError {
+    fn detail_str(&self, key: &str) -> Option<&str> {
+        self.details.as_ref()?.get(key)?.as_str()
+    }
+
+    /// `details.reason`, the fine-grained discriminator (`account_claim_required`, ...).
+    pub fn reason(&self) -> Option<&str> {
+        self.detail_str("reason")
+    }
+
+    /// `details.claimUrl`: where a human claims the account (403 `account_claim_required`).
+    pub fn claim_url(&self) -> Option<&str> {
+        self.detail_str("claimUrl")
+    }
+
+    /// `details.billingUrl`: where a human adds a payment method (409 `payment_method_required`).
+    pub fn billing_url(&self) -> Option<&str> {
+        self.detail_str("billingUrl")
+    }
+
+    /// `details.retryAfterSeconds`, else the `Retry-After` header.
+    pub fn retry_after_seconds(&self) -> Option<f64> {
+        self.details
+            .as_ref()
+            .and_then(|d| d.get("retryAfterSeconds"))
+            .and_then(Value::as_f64)
+            .or(self.retry_after.map(|s| s as f64))
+    }
+
+    /// The envelope as JSON, exactly the shape the API sends.
+    pub fn to_envelope(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("error".into(), self.message.clone().into());
+        m.insert("code".into(), self.code.clone().into());
+        if let Some(id) = &self.request_id {
+            m.insert("requestId".into(), id.clone().into());
+        }
+        if let Some(d) = &self.details {
+            m.insert("details".into(), Value::Object(d.clone()));
+        }
+        Value::Object(m)
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HTTP {}", self.status)?;
+        if !self.code.is_empty() {
+            write!(f, " {}", self.code)?;
+        }
+        write!(f, ": {}", self.message)?;
+        if let Some(id) = &self.request_id {
+            write!(f, " (request {id})")?;
+        }
+        Ok(())
+    }
+}
+
+/// An OAuth-shaped error `{error, error_description}` from `/api/agent`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OAuthError {
+    /// HTTP status code.
+    pub status: u16,
+    /// The OAuth error code: `authorization_pending`, `slow_down`, `expired_token`, ...
+    pub error: String,
+    /// Optional human text.
+    pub description: Option<String>,
+    /// A new polling interval in seconds, when the server sent one with `slow_down`.
+    pub interval: Option<u64>,
+}
+
+impl fmt::Display for OAuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HTTP {} {}", self.status, self.error)?;
+        if let Some(d) = &self.description {
+            write!(f, ": {d}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Local configuration problems. None of them ever includes a token.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// No token was found anywhere.
+    #[error(
+        "no OpenTrain API token: register an agent (`opentrain auth register`), log in with a token \
+         (`opentrain auth login --api-key ...`), or set OPENTRAIN_PERSONAL_API_TOKEN"
+    )]
+    NoToken,
+    /// The credentials file exists but cannot be used. It is left untouched.
+    #[error("credentials file {path} is unusable: {reason} (fix or delete it; it was not changed)")]
+    CorruptCredentials {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Reading or writing a file failed.
+    #[error("{action} {path}: {source}")]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The file.
+        path: std::path::PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// Saved credentials exist and overwriting them was not asked for.
+    #[error(
+        "credentials already saved in {path}: registering again would replace them (and lose access to \
+         that account); pass force to overwrite"
+    )]
+    CredentialsExist {
+        /// The file.
+        path: std::path::PathBuf,
+    },
+    /// No claim token was given and none is saved.
+    #[error("no claim token: pass one, or register first (registration saves it)")]
+    NoClaimToken,
+    /// Neither `XDG_CONFIG_HOME` nor `HOME` is set, so the credentials file cannot be located.
+    #[error("cannot locate the credentials file: neither XDG_CONFIG_HOME nor HOME is set")]
+    NoConfigDir,
+    /// A setting has an unusable value.
+    #[error("invalid {what}: {reason}")]
+    Invalid {
+        /// The setting.
+        what: &'static str,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl Error {
+    /// The HTTP status, for API and OAuth errors and invalid responses.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Api(e) => Some(e.status),
+            Error::OAuth(e) => Some(e.status),
+            Error::InvalidResponse { status, .. } => *status,
+            _ => None,
+        }
+    }
+
+    /// The API error, if this is one.
+    pub fn as_api(&self) -> Option<&ApiError> {
+        match self {
+            Error::Api(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The OAuth error, if this is one.
+    pub fn as_oauth(&self) -> Option<&OAuthError> {
+        match self {
+            Error::OAuth(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn invalid_response(status: Option<u16>, reason: impl fmt::Display, body: &[u8]) -> Self {
+        let text = String::from_utf8_lossy(body);
+        let snippet: String = text.chars().take(SNIPPET_CHARS).collect();
+        Error::InvalidResponse { status, reason: redact(&reason.to_string()), snippet: redact(&snippet) }
+    }
+
+    fn transport(e: &reqwest::Error, attempts: u32) -> Self {
+        if e.is_timeout() {
+            return Error::Timeout { attempts };
+        }
+        let mut message = e.to_string();
+        let mut source = std::error::Error::source(e);
+        while let Some(s) = source {
+            message.push_str(": ");
+            message.push_str(&s.to_string());
+            source = s.source();
+        }
+        Error::Transport { attempts, message: redact(&message) }
+    }
+}
+
+/// Turns a generated error into ours; `state` is what the transport recorded for this call.
+pub(crate) fn from_generated<E: IntoError>(e: progenitor_client::Error<E>, state: &call::CallState) -> Error {
+    use progenitor_client::Error as G;
+    let status = state.status;
+    match e {
+        G::InvalidRequest(m) => Error::InvalidRequest(redact(&m)),
+        G::Custom(m) => Error::InvalidRequest(redact(&m)),
+        G::CommunicationError(e) | G::InvalidUpgrade(e) => Error::transport(&e, state.attempts.max(1)),
+        G::ResponseBodyError(e) => {
+            if e.is_timeout() {
+                Error::Timeout { attempts: state.attempts.max(1) }
+            } else {
+                Error::invalid_response(e.status().map(|s| s.as_u16()).or(status), "reading the body failed", &[])
+            }
+        }
+        G::ErrorResponse(rv) => {
+            let code = rv.status().as_u16();
+            let retry_after = call::retry_after_secs(rv.headers());
+            rv.into_inner().into_error(code, retry_after)
+        }
+        G::InvalidResponsePayload(bytes, err) => {
+            // An error status whose body is not the envelope (an HTML page from a proxy, say) is
+            // still an API failure: keep the status so callers can tell a 502 from a 404.
+            Error::invalid_response(status, err, &bytes)
+        }
+        G::UnexpectedResponse(resp) => {
+            let code = resp.status().as_u16();
+            Error::invalid_response(Some(code), "status not described by the spec", &[])
+        }
+    }
+}
+
+/// Error bodies the generated client can return; each becomes the matching [`Error`] variant.
+pub trait IntoError {
+    /// Converts a parsed error body with its status.
+    fn into_error(self, status: u16, retry_after: Option<u64>) -> Error;
+}
+
+impl IntoError for types::Error {
+    fn into_error(self, status: u16, retry_after: Option<u64>) -> Error {
+        let details = self.details.map(|d| match serde_json::to_value(d) {
+            Ok(Value::Object(m)) => m,
+            _ => Map::new(),
+        });
+        Error::Api(ApiError {
+            status,
+            code: self.code.unwrap_or_default(),
+            message: redact(&self.error),
+            request_id: self.request_id,
+            details,
+            retry_after,
+        })
+    }
+}
+
+impl IntoError for types::OAuthError {
+    fn into_error(self, status: u16, _retry_after: Option<u64>) -> Error {
+        Error::OAuth(OAuthError {
+            status,
+            error: self.error,
+            description: self.error_description.map(|d| redact(&d)),
+            interval: self.interval.and_then(|i| u64::try_from(i).ok()),
+        })
+    }
+}
+
+impl IntoError for () {
+    fn into_error(self, status: u16, _retry_after: Option<u64>) -> Error {
+        Error::invalid_response(Some(status), "error status without a body", &[])
+    }
+}

@@ -1,0 +1,39 @@
+//! `opentrain`: a typed async client for the OpenTrain Public API, generated from `openapi.yaml`.
+//!
+//! The flow is `openapi.yaml` → `build.rs` (progenitor) → [`Client`] with one method per
+//! operation → this hand-written layer: credentials ([`credentials`]), the transport policy and
+//! error conversion ([`Run`], [`Error`]), cursor streams ([`paginate`]), the agent claim ceremony
+//! ([`claim`]), human co-sign approvals ([`approvals`]) and webhook signatures ([`webhook`]).
+//!
+//! ```no_run
+//! use futures::TryStreamExt;
+//! use opentrain::{Client, Run};
+//!
+//! # async fn f() -> opentrain::Result<()> {
+//! let client = Client::from_env()?; // OPENTRAIN_PERSONAL_API_TOKEN or cli.json
+//! let me = client.get_auth_me().send().run().await?;
+//! println!("signed in as {:?}", me.actor);
+//! # Ok(()) }
+//! ```
+#![warn(missing_docs)]
+
+pub mod approvals;
+mod call;
+pub mod claim;
+mod client;
+pub mod credentials;
+mod error;
+pub mod generated;
+mod open_enum;
+pub mod paginate;
+mod redact;
+pub mod webhook;
+
+pub use call::{RetryEvent, RetryPolicy, Run};
+pub use client::{ClientBuilder, DEFAULT_TIMEOUT, Inner, RetryObserver, USER_AGENT};
+pub use credentials::{CredentialsFile, DEFAULT_BASE_URL, Resolver, Token};
+pub use error::{ApiError, ConfigError, Error, IntoError, OAuthError, Result};
+pub use generated::{Client, types};
+pub use open_enum::OpenEnum;
+pub use progenitor_client::ResponseValue;
+pub use redact::redact;

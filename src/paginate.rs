@@ -1,0 +1,1 @@
+//! Cursor pagination as streams.
