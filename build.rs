@@ -140,21 +140,14 @@ fn check_operations(spec: &Value) -> Result<(), String> {
             continue;
         };
         let body_schema = |r: &Value| resolve(spec, r)["content"]["application/json"]["schema"].to_string();
-        let success: Vec<String> = responses
-            .iter()
-            .filter(|(code, _)| code.starts_with('2'))
-            .map(|(_, r)| body_schema(r))
-            .collect();
+        let success: Vec<String> =
+            responses.iter().filter(|(code, _)| code.starts_with('2')).map(|(_, r)| body_schema(r)).collect();
         if success.iter().any(|s| *s != success[0]) {
-            problems.push(format!(
-                "{at}: its 2xx responses have different schemas; point them at one named oneOf schema"
-            ));
+            problems
+                .push(format!("{at}: its 2xx responses have different schemas; point them at one named oneOf schema"));
         }
-        let errors: Vec<String> = responses
-            .iter()
-            .filter(|(code, _)| !code.starts_with('2'))
-            .map(|(_, r)| body_schema(r))
-            .collect();
+        let errors: Vec<String> =
+            responses.iter().filter(|(code, _)| !code.starts_with('2')).map(|(_, r)| body_schema(r)).collect();
         if errors.iter().any(|s| *s != errors[0]) {
             problems.push(format!("{at}: its error responses have different schemas; use one error schema"));
         }

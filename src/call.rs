@@ -123,8 +123,9 @@ impl ClientHooks<Inner> for Client {
             return Ok(());
         }
         if let Some(token) = &self.inner().token {
-            let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
-                .map_err(|_| progenitor_client::Error::InvalidRequest("the API token contains invalid characters".into()))?;
+            let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
+                progenitor_client::Error::InvalidRequest("the API token contains invalid characters".into())
+            })?;
             value.set_sensitive(true);
             request.headers_mut().insert(AUTHORIZATION, value);
         }

@@ -129,7 +129,11 @@ pub struct ClaimWait {
 
 impl Default for ClaimWait {
     fn default() -> Self {
-        Self { timeout: Duration::from_secs(1800), interval: Duration::from_secs(5), slow_down_step: Duration::from_secs(5) }
+        Self {
+            timeout: Duration::from_secs(1800),
+            interval: Duration::from_secs(5),
+            slow_down_step: Duration::from_secs(5),
+        }
     }
 }
 

@@ -5,8 +5,7 @@
 //! keeping keys it does not know, writing atomically with mode 0600.
 
 use std::{
-    fmt,
-    fs,
+    fmt, fs,
     io::Write,
     path::{Path, PathBuf},
 };
@@ -210,10 +209,8 @@ impl CredentialsFile {
     pub fn save(&mut self) -> Result<()> {
         let dir = self.path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
         create_private_dir(dir)?;
-        let mut body = serde_json::to_vec_pretty(&self.data).map_err(|e| ConfigError::Invalid {
-            what: "credentials",
-            reason: e.to_string(),
-        })?;
+        let mut body = serde_json::to_vec_pretty(&self.data)
+            .map_err(|e| ConfigError::Invalid { what: "credentials", reason: e.to_string() })?;
         body.push(b'\n');
         let mut builder = tempfile::Builder::new();
         builder.prefix(".cli.json.").suffix(".tmp");
@@ -323,10 +320,12 @@ impl Resolver {
         let (base_url, base_url_source) = match (explicit_base_url, env_base) {
             (Some(u), _) => (u.to_string(), Source::Explicit),
             (None, Some((k, v))) => (v, Source::Env(k)),
-            (None, None) => match file.as_ref().and_then(|f| f.base_url().map(|u| (u.to_string(), f.path().to_path_buf()))) {
-                Some((u, p)) => (u, Source::File(p)),
-                None => (DEFAULT_BASE_URL.to_string(), Source::Default),
-            },
+            (None, None) => {
+                match file.as_ref().and_then(|f| f.base_url().map(|u| (u.to_string(), f.path().to_path_buf()))) {
+                    Some((u, p)) => (u, Source::File(p)),
+                    None => (DEFAULT_BASE_URL.to_string(), Source::Default),
+                }
+            }
         };
         Ok(Resolved { token, token_source, base_url: normalize_base_url(&base_url)?, base_url_source })
     }

@@ -29,10 +29,10 @@ const SNIPPET_CHARS: usize = 200;
 pub enum Error {
     /// The Public API answered with its error envelope.
     #[error("{0}")]
-    Api(ApiError),
+    Api(Box<ApiError>),
     /// An `/api/agent` endpoint answered with an OAuth error (`authorization_pending`, ...).
     #[error("{0}")]
-    OAuth(OAuthError),
+    OAuth(Box<OAuthError>),
     /// The request never produced a response, after every attempt the retry policy allowed.
     #[error("request failed after {attempts} attempt{}: {message}", if *attempts == 1 { "" } else { "s" })]
     Transport {
@@ -321,25 +321,25 @@ impl IntoError for types::Error {
             Ok(Value::Object(m)) => m,
             _ => Map::new(),
         });
-        Error::Api(ApiError {
+        Error::Api(Box::new(ApiError {
             status,
             code: self.code.unwrap_or_default(),
             message: redact(&self.error),
             request_id: self.request_id,
             details,
             retry_after,
-        })
+        }))
     }
 }
 
 impl IntoError for types::OAuthError {
     fn into_error(self, status: u16, _retry_after: Option<u64>) -> Error {
-        Error::OAuth(OAuthError {
+        Error::OAuth(Box::new(OAuthError {
             status,
             error: self.error,
             description: self.error_description.map(|d| redact(&d)),
             interval: self.interval.and_then(|i| u64::try_from(i).ok()),
-        })
+        }))
     }
 }
 

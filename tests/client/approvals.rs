@@ -1,0 +1,102 @@
+//! Waiting for a human co-sign: confirmed, declined, expired, and timing out.
+
+use std::time::Duration;
+
+use opentrain::{
+    Error, Run,
+    approvals::{ApprovalWait, wait_for_approval},
+    types,
+};
+use serde_json::json;
+use wiremock::{
+    Mock, MockServer, ResponseTemplate,
+    matchers::{method, path},
+};
+
+use super::client;
+
+const AP: &str = "/api/public/v1/approvals/ap_1";
+
+fn approval(status: &str) -> ResponseTemplate {
+    let result = if status == "confirmed" { json!({"invoiceId": "inv_1"}) } else { json!(null) };
+    ResponseTemplate::new(200).set_body_json(json!({"approval": {
+        "id": "ap_1", "type": "milestone_fund", "status": status, "contractId": "c_1", "milestoneId": "m_1",
+        "jobId": "j_1", "approvalUrl": "https://app.opentrain.ai/approvals/ap_1", "expiresAt": "2026-06-15T10:00:00.000Z",
+        "resolvedAt": null, "result": result, "createdAt": "2026-06-12T10:00:00.000Z"}}))
+}
+
+fn fast() -> ApprovalWait {
+    ApprovalWait {
+        timeout: Duration::from_secs(5),
+        initial_interval: Duration::from_millis(2),
+        max_interval: Duration::from_millis(5),
+    }
+}
+
+async fn server_answering(statuses: &[&str]) -> MockServer {
+    let server = MockServer::start().await;
+    for (i, s) in statuses.iter().enumerate() {
+        let m = Mock::given(method("GET")).and(path(AP)).respond_with(approval(s)).with_priority(i as u8 + 1);
+        let m = if i + 1 < statuses.len() { m.up_to_n_times(1) } else { m };
+        m.mount(&server).await;
+    }
+    server
+}
+
+#[tokio::test]
+async fn waits_through_pending_to_each_final_state() {
+    for end in ["confirmed", "declined", "expired"] {
+        let server = server_answering(&["pending", "pending", end]).await;
+        let mut seen = Vec::new();
+        let got = wait_for_approval(&client(&server).0, "ap_1", &fast(), |a| {
+            seen.push(a.status.as_ref().map(ToString::to_string))
+        })
+        .await
+        .expect("final");
+        assert_eq!(got.status.as_ref().map(ToString::to_string).as_deref(), Some(end));
+        assert_eq!(seen.len(), 3, "{end}: every poll is reported");
+        assert_eq!(got.is_confirmed(), end == "confirmed");
+        if end == "confirmed" {
+            assert_eq!(got.result.as_ref().and_then(|r| r.invoice_id.as_deref()), Some("inv_1"));
+        }
+    }
+}
+
+#[tokio::test]
+async fn gives_up_at_the_timeout_with_the_last_state() {
+    let server = server_answering(&["pending"]).await;
+    let wait = ApprovalWait { timeout: Duration::from_millis(40), ..fast() };
+    let err = wait_for_approval(&client(&server).0, "ap_1", &wait, |_| {}).await.expect_err("still pending");
+    match err {
+        Error::WaitTimedOut { last_state, .. } => assert_eq!(last_state, "pending"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn co_signed_calls_come_back_as_typed_pending_approvals() {
+    let server = MockServer::start().await;
+    let pending = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/examples/money__POST_contracts_{contractId}_end__response__202-concept.json"
+    ))
+    .expect("fixture");
+    Mock::given(method("POST"))
+        .and(path("/api/public/v1/contracts/c_1/end"))
+        .respond_with(ResponseTemplate::new(202).set_body_raw(pending, "application/json"))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/public/v1/contracts/c_2/end"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"ok": true, "contractId": "c_2", "status": "ended"})),
+        )
+        .mount(&server)
+        .await;
+    let c = client(&server).0;
+    let first = c.end_contract().contract_id("c_1").send().run().await.expect("202");
+    let p = first.pending_approval().expect("a 202 is a pending approval, not an ended contract");
+    assert_eq!(p.approval.type_, types::ApprovalType::Known(types::ApprovalTypeKnown::ContractEnd));
+    let second = c.end_contract().contract_id("c_2").send().run().await.expect("200");
+    assert!(matches!(second, types::EndContractResult::ContractEnded(_)));
+}

@@ -1,0 +1,189 @@
+//! The agent claim ceremony: register, start, poll through pending / slow_down to success.
+
+use std::time::Duration;
+
+use opentrain::{
+    ConfigError, CredentialsFile, Error, Token,
+    claim::{self, ClaimState, ClaimWait, RegisterOptions},
+};
+use serde_json::json;
+use wiremock::{
+    Mock, MockServer, ResponseTemplate,
+    matchers::{body_string_contains, header, method, path},
+};
+
+use super::client;
+
+const TOKEN: &str = "/api/agent/oauth/token";
+
+fn fast_wait() -> ClaimWait {
+    ClaimWait {
+        timeout: Duration::from_secs(5),
+        interval: Duration::from_millis(5),
+        slow_down_step: Duration::from_millis(5),
+    }
+}
+
+fn oauth(error: &str) -> ResponseTemplate {
+    ResponseTemplate::new(400).set_body_json(json!({"error": error, "error_description": format!("state {error}")}))
+}
+
+async fn mount_sequence(server: &MockServer, answers: Vec<ResponseTemplate>) {
+    for (i, a) in answers.into_iter().enumerate() {
+        Mock::given(method("POST"))
+            .and(path(TOKEN))
+            .respond_with(a)
+            .up_to_n_times(1)
+            .with_priority(i as u8 + 1)
+            .mount(server)
+            .await;
+    }
+}
+
+fn store_with(dir: &tempfile::TempDir, body: &str) -> CredentialsFile {
+    let p = dir.path().join("cli.json");
+    std::fs::write(&p, body).expect("write");
+    CredentialsFile::load(&p).expect("load")
+}
+
+#[tokio::test]
+async fn register_saves_both_tokens_and_refuses_to_overwrite_without_force() {
+    let server = MockServer::start().await;
+    let body: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/examples/auth__POST_api_agent_identity__response.json"
+        ))
+        .expect("fixture"),
+    )
+    .expect("json");
+    Mock::given(method("POST"))
+        .and(path("/api/agent/identity"))
+        .and(body_string_contains("Claude Code"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(&body))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut store = CredentialsFile::load(dir.path().join("cli.json")).expect("empty");
+    let (c, _) = client(&server);
+    let opts = RegisterOptions { agent_name: Some("Claude Code".into()), ..Default::default() };
+    let reg = claim::register(&c, &mut store, &opts).await.expect("registered");
+    let again = CredentialsFile::load(store.path()).expect("reload");
+    assert_eq!(again.api_token().as_ref().map(Token::expose), body["access_token"].as_str());
+    assert_eq!(again.claim_token().as_ref().map(Token::expose), body["claim_token"].as_str());
+    assert_eq!(again.base_url(), Some(server.uri().as_str()));
+    assert!(
+        !format!("{reg:?}").contains(body["access_token"].as_str().unwrap_or("?")),
+        "Debug of the registration hides the token"
+    );
+
+    let err = claim::register(&c, &mut store, &opts).await.expect_err("already registered");
+    assert!(matches!(err, Error::Config(ConfigError::CredentialsExist { .. })), "{err}");
+    assert_eq!(server.received_requests().await.unwrap_or_default().len(), 1, "the refusal made no request");
+    claim::register(&c, &mut store, &RegisterOptions { force: true, ..opts }).await.expect("forced");
+}
+
+#[tokio::test]
+async fn start_claim_uses_the_saved_claim_token() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/agent/identity/claim"))
+        .and(body_string_contains("ot_clm_saved"))
+        .and(body_string_contains("owner@example.com"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"user_code": "439218", "verification_uri": "https://app.opentrain.ai/claim?token=ot_cat_x", "expires_in": 1800, "interval": 5, "email_sent": true})))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = store_with(&dir, r#"{"apiToken":"ot_pat_pre","claimToken":"ot_clm_saved"}"#);
+    let attempt = claim::start_claim(&client(&server).0, &store, "owner@example.com", None).await.expect("started");
+    assert_eq!(attempt.user_code, "439218");
+
+    let empty = CredentialsFile::load(dir.path().join("none.json")).expect("empty");
+    let err =
+        claim::start_claim(&client(&server).0, &empty, "owner@example.com", None).await.expect_err("no claim token");
+    assert!(matches!(err, Error::Config(ConfigError::NoClaimToken)));
+}
+
+#[tokio::test]
+async fn polling_goes_through_pending_and_slow_down_to_the_new_token() {
+    let server = MockServer::start().await;
+    mount_sequence(
+        &server,
+        vec![
+            oauth("authorization_pending"),
+            oauth("slow_down"),
+            oauth("authorization_pending"),
+            ResponseTemplate::new(200).set_body_json(json!({"access_token": "ot_pat_post_claim", "token_type": "bearer", "scopes": ["jobs:read", "proposals:write"]})),
+        ],
+    )
+    .await;
+    Mock::given(method("POST"))
+        .and(path(TOKEN))
+        .and(header("content-type", "application/x-www-form-urlencoded"))
+        .respond_with(oauth("invalid_grant"))
+        .with_priority(50)
+        .mount(&server)
+        .await;
+
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut store =
+        store_with(&dir, r#"{"apiToken":"ot_pat_pre","claimToken":"ot_clm_saved","baseUrl":"http://x","keep":1}"#);
+    let mut states = Vec::new();
+    let got = claim::wait_for_claim(&client(&server).0, &mut store, None, &fast_wait(), |s| states.push(s.clone()))
+        .await
+        .expect("claimed");
+    assert_eq!(got.access_token.expose(), "ot_pat_post_claim");
+
+    let kinds: Vec<&str> = states
+        .iter()
+        .map(|s| match s {
+            ClaimState::Pending { .. } => "pending",
+            ClaimState::SlowDown { .. } => "slow_down",
+            ClaimState::Claimed => "claimed",
+        })
+        .collect();
+    assert_eq!(kinds, ["pending", "slow_down", "pending", "claimed"]);
+    let slowed =
+        states.iter().find_map(|s| if let ClaimState::SlowDown { interval, .. } = s { Some(*interval) } else { None });
+    assert_eq!(slowed, Some(Duration::from_millis(10)), "slow_down adds the step to the interval");
+
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(store.path()).expect("read")).expect("json");
+    assert_eq!(
+        saved,
+        json!({"apiToken": "ot_pat_post_claim", "baseUrl": "http://x", "keep": 1}),
+        "token replaced, claim token dropped"
+    );
+    let form = &server.received_requests().await.unwrap_or_default()[0];
+    let sent = String::from_utf8_lossy(&form.body);
+    assert!(
+        sent.contains("grant_type=urn%3Aopentrain%3Aagent-auth%3Agrant-type%3Aclaim")
+            && sent.contains("claim_token=ot_clm_saved"),
+        "{sent}"
+    );
+}
+
+#[tokio::test]
+async fn expired_token_ends_the_wait_and_leaves_credentials_alone() {
+    let server = MockServer::start().await;
+    mount_sequence(&server, vec![oauth("authorization_pending"), oauth("expired_token")]).await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let original = r#"{"apiToken":"ot_pat_pre","claimToken":"ot_clm_saved"}"#;
+    let mut store = store_with(&dir, original);
+    let err =
+        claim::wait_for_claim(&client(&server).0, &mut store, None, &fast_wait(), |_| {}).await.expect_err("expired");
+    assert_eq!(err.as_oauth().map(|o| o.error.as_str()), Some("expired_token"));
+    assert_eq!(std::fs::read_to_string(store.path()).expect("read"), original);
+}
+
+#[tokio::test]
+async fn the_wait_is_bounded_by_its_timeout() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST")).and(path(TOKEN)).respond_with(oauth("authorization_pending")).mount(&server).await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut store = store_with(&dir, r#"{"claimToken":"ot_clm_saved"}"#);
+    let wait = ClaimWait { timeout: Duration::from_millis(60), ..fast_wait() };
+    let err = claim::wait_for_claim(&client(&server).0, &mut store, None, &wait, |_| {}).await.expect_err("timeout");
+    assert!(matches!(err, Error::WaitTimedOut { .. }), "{err:?}");
+    assert!(err.to_string().contains("authorization_pending"));
+}

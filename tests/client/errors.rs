@@ -1,0 +1,144 @@
+//! Error envelopes, OAuth errors, HTML error pages and bodies that are not what the spec says.
+
+use opentrain::{ConfigError, Error, Run, types};
+use serde_json::{Value, json};
+use wiremock::{
+    Mock, MockServer, ResponseTemplate,
+    matchers::{method, path},
+};
+
+use super::client;
+
+fn fixture(name: &str) -> Value {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/examples").join(name);
+    serde_json::from_str(&std::fs::read_to_string(p).expect("fixture")).expect("fixture JSON")
+}
+
+#[tokio::test]
+async fn claim_required_envelope_keeps_every_detail() {
+    let server = MockServer::start().await;
+    let body = fixture("concepts__POST_api_public_v1_proposals_{proposalId}_hire__error_403.json");
+    Mock::given(method("POST"))
+        .and(path("/api/public/v1/proposals/p_1/hire"))
+        .respond_with(ResponseTemplate::new(403).set_body_json(&body))
+        .mount(&server)
+        .await;
+    let hire = types::HireProposalRequest::builder().milestone(types::HireProposalMilestone::builder().amount(100.0));
+    let err = client(&server).0.hire_proposal().proposal_id("p_1").body(hire).send().run().await.expect_err("403");
+    let api = err.as_api().expect("api error");
+    assert_eq!(api.status, 403);
+    assert_eq!(api.code, "FORBIDDEN");
+    assert_eq!(api.reason(), Some("account_claim_required"));
+    assert_eq!(api.claim_url(), Some("https://app.opentrain.ai/claim"));
+    assert_eq!(api.details.as_ref().and_then(|d| d.get("action")), Some(&json!("hire AI trainers")));
+    assert_eq!(api.to_envelope(), body, "the envelope survives exactly");
+    assert!(err.to_string().starts_with("HTTP 403 FORBIDDEN: A human must claim"), "{err}");
+}
+
+#[tokio::test]
+async fn payment_method_required_exposes_billing_url_and_retry_after_seconds() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/public/v1/milestones/m_1/fund"))
+        .respond_with(ResponseTemplate::new(409).set_body_json(json!({
+            "error": "Add a payment method", "code": "CONFLICT", "requestId": "r-9",
+            "details": {"reason": "payment_method_required", "billingUrl": "https://app.opentrain.ai/billing", "retryAfterSeconds": 30, "extra": [1, 2]}
+        })))
+        .mount(&server)
+        .await;
+    let err = client(&server).0.fund_milestone().milestone_id("m_1").send().run().await.expect_err("409");
+    let api = err.as_api().expect("api error");
+    assert_eq!(api.billing_url(), Some("https://app.opentrain.ai/billing"));
+    assert_eq!(api.retry_after_seconds(), Some(30.0));
+    assert_eq!(api.details.as_ref().and_then(|d| d.get("extra")), Some(&json!([1, 2])), "unknown detail keys are kept");
+}
+
+#[tokio::test]
+async fn agent_endpoints_return_oauth_errors() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/agent/identity"))
+        .respond_with(
+            ResponseTemplate::new(403).set_body_json(fixture("auth__POST_api_agent_identity__error_403.json")),
+        )
+        .mount(&server)
+        .await;
+    let err = client(&server)
+        .0
+        .register_agent()
+        .body(types::RegisterAgentRequest::default())
+        .send()
+        .run()
+        .await
+        .expect_err("403");
+    let oauth = err.as_oauth().expect("oauth error");
+    assert_eq!(
+        (oauth.status, oauth.error.as_str(), oauth.description.as_deref()),
+        (403, "anonymous_not_enabled", None)
+    );
+}
+
+#[tokio::test]
+async fn an_html_error_page_keeps_its_status_and_only_a_snippet() {
+    let server = MockServer::start().await;
+    let page = format!("<html><body><h1>502 Bad Gateway</h1>{}</body></html>", "x".repeat(5000));
+    Mock::given(method("GET"))
+        .and(path("/api/public/v1/credits"))
+        .respond_with(ResponseTemplate::new(502).set_body_raw(page.clone(), "text/html"))
+        .mount(&server)
+        .await;
+    let err = client(&server).0.get_credits().send().run().await.expect_err("502 page");
+    match &err {
+        Error::InvalidResponse { status, snippet, .. } => {
+            assert_eq!(*status, Some(502));
+            assert!(snippet.starts_with("<html><body><h1>502 Bad Gateway"), "{snippet}");
+            assert!(snippet.len() <= 200, "a snippet, never the whole body");
+        }
+        other => panic!("expected InvalidResponse, got {other:?}"),
+    }
+    assert!(err.to_string().contains("HTTP 502"), "{err}");
+}
+
+#[tokio::test]
+async fn a_success_body_of_the_wrong_shape_is_an_invalid_response() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/public/v1/approvals/ap_1"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw("not json at all, token ot_pat_leak_123", "text/plain"))
+        .mount(&server)
+        .await;
+    let err = client(&server).0.get_approval().approval_id("ap_1").send().run().await.expect_err("not JSON");
+    let shown = format!("{err} {err:?}");
+    assert!(matches!(err, Error::InvalidResponse { status: Some(200), .. }), "{shown}");
+    assert!(!shown.contains("leak_123"), "tokens in bodies are redacted: {shown}");
+}
+
+#[tokio::test]
+async fn unknown_enum_values_and_fields_do_not_break_a_response() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/public/v1/approvals/ap_1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "approval": {"id": "ap_1", "type": "invoice_void", "status": "paused", "brandNewField": true},
+            "alsoNew": 1
+        })))
+        .mount(&server)
+        .await;
+    let got = client(&server).0.get_approval().approval_id("ap_1").send().run().await.expect("lenient");
+    assert_eq!(got.approval.type_.to_string(), "invoice_void");
+    assert_eq!(got.approval.status.as_ref().map(ToString::to_string).as_deref(), Some("paused"));
+    assert!(got.approval.is_final(), "an unknown state ends a wait instead of spinning forever");
+}
+
+#[test]
+fn no_token_says_how_to_get_one_and_secrets_never_show() {
+    let c = opentrain::Client::builder().build().expect("client");
+    let err = c.require_token().expect_err("no token");
+    assert!(matches!(err, Error::Config(ConfigError::NoToken)));
+    let msg = err.to_string();
+    assert!(msg.contains("auth register") && msg.contains("OPENTRAIN_PERSONAL_API_TOKEN"), "{msg}");
+
+    let with = c.with_token(Some(opentrain::Token::new("ot_pat_abc_supersecret")));
+    let shown = format!("{with:?} {:?} {}", with.token(), with.token().map(ToString::to_string).unwrap_or_default());
+    assert!(!shown.contains("supersecret"), "{shown}");
+}
