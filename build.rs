@@ -26,6 +26,7 @@ fn run() -> Result<(), String> {
     let mut spec: Value = serde_norway::from_str(&text).map_err(|e| format!("invalid YAML: {e}"))?;
     check_operations(&spec)?;
     let open_enums = open_enums(&mut spec);
+    plain_strings(&mut spec);
     let parsed: openapiv3::OpenAPI =
         serde_json::from_value(spec.clone()).map_err(|e| format!("not an OpenAPI 3.0 document: {e}"))?;
 
@@ -201,6 +202,24 @@ fn replacements(spec: &Value) -> Vec<(String, String)> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// Drops length and pattern limits from string schemas before generation. typify would turn each
+/// limited string into its own newtype, so `Some("text".into())` stops compiling; the server and
+/// the MCP/CLI argument checks (which read the spec as written) still enforce the limits.
+fn plain_strings(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            if m.get("type").and_then(Value::as_str) == Some("string") && !m.contains_key("enum") {
+                for k in ["maxLength", "minLength", "pattern"] {
+                    m.remove(k);
+                }
+            }
+            m.values_mut().for_each(plain_strings);
+        }
+        Value::Array(a) => a.iter_mut().for_each(plain_strings),
+        _ => {}
+    }
 }
 
 /// Renames each named string enum `X` to `XKnown` and returns the names, so the generated `X` is
