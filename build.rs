@@ -10,6 +10,11 @@ use std::{env, fs, path::Path};
 
 use serde_json::Value;
 
+#[path = "build/raw.rs"]
+mod raw;
+#[path = "build/tools.rs"]
+mod tools;
+
 const SPEC: &str = "openapi.yaml";
 
 fn main() {
@@ -25,6 +30,8 @@ fn run() -> Result<(), String> {
     let text = fs::read_to_string(SPEC).map_err(|e| format!("cannot read: {e}"))?;
     let mut spec: Value = serde_norway::from_str(&text).map_err(|e| format!("invalid YAML: {e}"))?;
     check_operations(&spec)?;
+    // The tool table reads the spec as written (limits and enums intact).
+    let written = spec.clone();
     let open_enums = open_enums(&mut spec);
     plain_strings(&mut spec);
     let parsed: openapiv3::OpenAPI =
@@ -62,6 +69,26 @@ fn run() -> Result<(), String> {
     let out = env::var("OUT_DIR").map_err(|e| format!("OUT_DIR: {e}"))?;
     fs::write(Path::new(&out).join("codegen.rs"), code).map_err(|e| format!("write codegen.rs: {e}"))?;
     fs::write(Path::new(&out).join("meta.rs"), meta(&spec)).map_err(|e| format!("write meta.rs: {e}"))?;
+
+    // The raw client shares the typed client's error types, so both go through one error path.
+    let raw_spec = raw::raw_spec(&written);
+    let raw_parsed: openapiv3::OpenAPI =
+        serde_json::from_value(raw_spec.clone()).map_err(|e| format!("raw spec: {e}"))?;
+    let mut raw_settings = progenitor::GenerationSettings::default();
+    raw_settings
+        .with_interface(progenitor::InterfaceStyle::Builder)
+        .with_tag(progenitor::TagStyle::Merged)
+        .with_inner_type(quote_path("crate::Inner")?);
+    for name in ["Error", "ErrorDetails", "OAuthError"] {
+        raw_settings.with_replacement(name, format!("crate::generated::types::{name}"), std::iter::empty());
+    }
+    let raw_tokens = generate(&raw_settings, &raw_parsed).map_err(|e| locate_failure(&raw_settings, &raw_spec, &e))?;
+    let raw_file = syn::parse2(raw_tokens).map_err(|e| format!("raw code does not parse: {e}"))?;
+    let raw_code = prettyplease::unparse(&raw_file) + &raw::dispatch(&written);
+    fs::write(Path::new(&out).join("raw.rs"), raw_code).map_err(|e| format!("write raw.rs: {e}"))?;
+
+    let table = tools::tools(&written)?;
+    fs::write(Path::new(&out).join("tools.rs"), tools::render(&table)).map_err(|e| format!("write tools.rs: {e}"))?;
     Ok(())
 }
 

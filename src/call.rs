@@ -112,54 +112,66 @@ fn judge(policy: &RetryPolicy, read: bool, res: &reqwest::Result<reqwest::Respon
     }
 }
 
-impl ClientHooks<Inner> for Client {
-    async fn pre<E>(
-        &self,
-        request: &mut reqwest::Request,
-        info: &OperationInfo,
-    ) -> std::result::Result<(), progenitor_client::Error<E>> {
-        // Tokenless operations never carry the header, so a token cannot leak to them.
-        if meta::TOKENLESS_OPERATIONS.contains(&info.operation_id) {
-            return Ok(());
-        }
-        if let Some(token) = &self.inner().token {
-            let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
-                progenitor_client::Error::InvalidRequest("the API token contains invalid characters".into())
-            })?;
-            value.set_sensitive(true);
-            request.headers_mut().insert(AUTHORIZATION, value);
-        }
-        Ok(())
-    }
+macro_rules! hooks {
+    ($client:ty) => {
+        impl ClientHooks<Inner> for $client {
+            async fn pre<E>(
+                &self,
+                request: &mut reqwest::Request,
+                info: &OperationInfo,
+            ) -> std::result::Result<(), progenitor_client::Error<E>> {
+                // Tokenless operations never carry the header, so a token cannot leak to them.
+                if meta::TOKENLESS_OPERATIONS.contains(&info.operation_id) {
+                    return Ok(());
+                }
+                if let Some(token) = &self.inner().token {
+                    let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
+                        progenitor_client::Error::InvalidRequest("the API token contains invalid characters".into())
+                    })?;
+                    value.set_sensitive(true);
+                    request.headers_mut().insert(AUTHORIZATION, value);
+                }
+                Ok(())
+            }
 
-    async fn exec(&self, request: reqwest::Request, info: &OperationInfo) -> reqwest::Result<reqwest::Response> {
-        let inner = self.inner();
-        let read = matches!(*request.method(), Method::GET | Method::HEAD);
-        let mut attempt = 1;
-        loop {
-            // A body that cannot be cloned (a stream) gets exactly one attempt.
-            let Some(this_try) = request.try_clone() else {
-                record(|s| s.attempts = attempt);
-                let res = self.client().execute(request).await;
-                record(|s| s.status = res.as_ref().ok().map(|r| r.status().as_u16()));
-                return res;
-            };
-            record(|s| s.attempts = attempt);
-            let res = self.client().execute(this_try).await;
-            record(|s| s.status = res.as_ref().ok().map(|r| r.status().as_u16()));
-            let Verdict::Retry { delay, reason } = judge(&inner.retry, read, &res) else { return res };
-            if attempt >= inner.retry.max_attempts {
-                return res;
+            async fn exec(
+                &self,
+                request: reqwest::Request,
+                info: &OperationInfo,
+            ) -> reqwest::Result<reqwest::Response> {
+                let inner = self.inner();
+                let read = matches!(*request.method(), Method::GET | Method::HEAD);
+                let mut attempt = 1;
+                loop {
+                    // A body that cannot be cloned (a stream) gets exactly one attempt.
+                    let Some(this_try) = request.try_clone() else {
+                        record(|s| s.attempts = attempt);
+                        let res = self.client().execute(request).await;
+                        record(|s| s.status = res.as_ref().ok().map(|r| r.status().as_u16()));
+                        return res;
+                    };
+                    record(|s| s.attempts = attempt);
+                    let res = self.client().execute(this_try).await;
+                    record(|s| s.status = res.as_ref().ok().map(|r| r.status().as_u16()));
+                    let Verdict::Retry { delay, reason } = judge(&inner.retry, read, &res) else { return res };
+                    if attempt >= inner.retry.max_attempts {
+                        return res;
+                    }
+                    attempt += 1;
+                    let delay = delay.unwrap_or_else(|| inner.retry.backoff(attempt));
+                    if let Some(observe) = &inner.on_retry {
+                        observe(&RetryEvent { operation: info.operation_id, next_attempt: attempt, delay, reason });
+                    }
+                    tokio::time::sleep(delay).await;
+                }
             }
-            attempt += 1;
-            let delay = delay.unwrap_or_else(|| inner.retry.backoff(attempt));
-            if let Some(observe) = &inner.on_retry {
-                observe(&RetryEvent { operation: info.operation_id, next_attempt: attempt, delay, reason });
-            }
-            tokio::time::sleep(delay).await;
         }
-    }
+    };
 }
+
+// The typed and the raw client share one transport path.
+hooks!(Client);
+hooks!(crate::raw::Client);
 
 /// Runs a generated call and returns its body, or one [`Error`].
 ///

@@ -21,3 +21,65 @@ pub mod meta {
     }
     include!(concat!(env!("OUT_DIR"), "/meta.rs"));
 }
+
+/// The MCP tool table derived from `x-mcp` in the spec.
+pub mod tools {
+    /// Where a tool argument goes in the request.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Target {
+        /// A path parameter, by its spec name.
+        Path(&'static str),
+        /// A query parameter, by its spec name.
+        Query(&'static str),
+        /// A top-level field of the JSON body.
+        BodyField(&'static str),
+        /// The whole JSON body.
+        Body,
+        /// Prepended, with a blank line, to a string body field.
+        PrependTo(&'static str),
+        /// Read by a hand-written handler.
+        Extra,
+    }
+
+    /// One tool argument.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct Arg {
+        /// The argument name the tool exposes.
+        pub name: &'static str,
+        /// Where it goes.
+        pub to: Target,
+    }
+
+    /// One MCP tool.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct ToolDef {
+        /// Tool name (`opentrain_...`).
+        pub name: &'static str,
+        /// Human title.
+        pub title: &'static str,
+        /// Description for the model.
+        pub description: &'static str,
+        /// Family (`--toolsets`).
+        pub toolset: &'static str,
+        /// The operation it calls.
+        pub operation: &'static str,
+        /// Further operations a hand-written handler may call.
+        pub also: &'static [&'static str],
+        /// Only reads.
+        pub read_only: bool,
+        /// Destroys or ends something.
+        pub destructive: bool,
+        /// Repeating it has no further effect.
+        pub idempotent: bool,
+        /// Input JSON Schema.
+        pub input_schema: &'static str,
+        /// Output JSON Schema (lenient).
+        pub output_schema: &'static str,
+        /// Argument mapping.
+        pub args: &'static [Arg],
+        /// Constant body fields (field, JSON value).
+        pub fixed: &'static [(&'static str, &'static str)],
+    }
+
+    include!(concat!(env!("OUT_DIR"), "/tools.rs"));
+}

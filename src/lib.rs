@@ -26,6 +26,7 @@ mod error;
 pub mod generated;
 mod open_enum;
 pub mod paginate;
+pub mod raw;
 mod redact;
 pub mod webhook;
 

@@ -1,0 +1,345 @@
+//! The MCP tool table, derived from the `x-mcp` extension of each operation in the spec.
+//!
+//! An operation with `x-mcp: {tool, title}` becomes a tool: its input schema is built from the
+//! operation's own path, query and body schemas (renamed where the official tool names differ),
+//! its output schema from the success response, loosened so it can never reject a real answer.
+//! Shared by `build.rs` and the generator's unit tests.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value, json};
+
+use crate::operations;
+
+/// Where one tool argument goes in the HTTP request.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Target {
+    Path(String),
+    Query(String),
+    BodyField(String),
+    /// The whole request body (`rename: {patch: $body}`).
+    Body,
+    /// Prepended, with a blank line, to a string body field (`prependTo` in `extra`).
+    PrependTo(String),
+    /// Handled by a hand-written handler (`force`, `includeInterview`).
+    Extra,
+}
+
+#[derive(Clone, Debug)]
+pub struct Tool {
+    pub name: String,
+    pub title: String,
+    pub description: String,
+    pub toolset: String,
+    pub operation: String,
+    pub also: Vec<String>,
+    pub read_only: bool,
+    pub destructive: bool,
+    pub idempotent: bool,
+    pub input_schema: Value,
+    pub output_schema: Value,
+    pub args: Vec<(String, Target)>,
+    /// Body fields with a constant value the tool never asks for (the claim grant type).
+    pub fixed: Vec<(String, Value)>,
+}
+
+fn resolve<'a>(spec: &'a Value, v: &'a Value) -> &'a Value {
+    let mut v = v;
+    for _ in 0..8 {
+        match v.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')) {
+            Some(ptr) => v = spec.pointer(ptr).unwrap_or(&Value::Null),
+            None => break,
+        }
+    }
+    v
+}
+
+/// Converts an OpenAPI 3.0 schema to JSON Schema, inlining `$ref`s up to a depth.
+/// `loose` drops everything that could reject a valid response (required, enum, bounds) and
+/// lets every value be null, for output schemas.
+pub fn json_schema(spec: &Value, schema: &Value, depth: usize, loose: bool) -> Value {
+    let s = resolve(spec, schema);
+    let Some(obj) = s.as_object() else { return json!({}) };
+    let mut out = Map::new();
+    if let Some(d) = schema.get("description").or(obj.get("description")) {
+        out.insert("description".into(), d.clone());
+    }
+    if depth == 0 {
+        return Value::Object(out);
+    }
+    let sub = |v: &Value| json_schema(spec, v, depth - 1, loose);
+    for (k, v) in obj {
+        match k.as_str() {
+            "type" | "format" | "default" => {
+                out.insert(k.clone(), v.clone());
+            }
+            "enum" | "minimum" | "maximum" | "minLength" | "maxLength" | "pattern" | "minItems" | "maxItems"
+            | "uniqueItems"
+                if !loose =>
+            {
+                out.insert(k.clone(), v.clone());
+            }
+            "required" if !loose => {
+                out.insert(k.clone(), v.clone());
+            }
+            "exclusiveMinimum" | "exclusiveMaximum" if !loose => {
+                // 3.0 flags the bound as exclusive; JSON Schema puts the bound itself here.
+                let bound = if k == "exclusiveMinimum" { "minimum" } else { "maximum" };
+                if v == &Value::Bool(true)
+                    && let Some(b) = obj.get(bound)
+                {
+                    out.insert(k.clone(), b.clone());
+                    out.remove(bound);
+                }
+            }
+            "items" => {
+                out.insert(k.clone(), sub(v));
+            }
+            "properties" => {
+                let props: Map<String, Value> =
+                    v.as_object().into_iter().flatten().map(|(n, p)| (n.clone(), sub(p))).collect();
+                out.insert(k.clone(), Value::Object(props));
+            }
+            "additionalProperties" if !loose => {
+                out.insert(k.clone(), if v.is_object() { sub(v) } else { v.clone() });
+            }
+            "allOf" | "oneOf" | "anyOf" => {
+                let parts: Vec<Value> = v.as_array().into_iter().flatten().map(sub).collect();
+                if k == "allOf" && parts.len() == 1 {
+                    // `allOf: [$ref]` is how 3.0 attaches nullable to a reference: inline it.
+                    if let Some(inner) = parts[0].as_object() {
+                        for (ik, iv) in inner {
+                            out.entry(ik.clone()).or_insert_with(|| iv.clone());
+                        }
+                    }
+                } else {
+                    out.insert(if loose && k == "oneOf" { "anyOf".into() } else { k.clone() }, Value::Array(parts));
+                }
+            }
+            _ => {}
+        }
+    }
+    if (obj.get("nullable") == Some(&Value::Bool(true)) || loose)
+        && let Some(Value::String(t)) = out.get("type").cloned()
+    {
+        out.insert("type".into(), json!([t, "null"]));
+        if let Some(Value::Array(e)) = out.get_mut("enum") {
+            e.push(Value::Null);
+        }
+    }
+    Value::Object(out)
+}
+
+fn output_schema(spec: &Value, op: &Value) -> Value {
+    let success = op["responses"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .find(|(c, _)| c.starts_with('2'))
+        .map(|(_, r)| resolve(spec, r)["content"]["application/json"]["schema"].clone())
+        .unwrap_or(Value::Null);
+    // Shallow and without descriptions: the tool description already explains the result, and
+    // every tool's schema goes into one tools/list answer that must stay small.
+    let mut out = json_schema(spec, &success, 2, true);
+    strip_descriptions(&mut out);
+    // structuredContent must be an object; a union of objects becomes one object of all fields.
+    if let Some(alts) = out.get("anyOf").and_then(Value::as_array).cloned() {
+        let mut props = Map::new();
+        for a in &alts {
+            if let Some(p) = a.get("properties").and_then(Value::as_object) {
+                props.extend(p.clone());
+            }
+        }
+        out = json!({"properties": props});
+    }
+    if let Some(o) = out.as_object_mut() {
+        o.insert("type".into(), json!("object"));
+    }
+    out
+}
+
+fn strip_descriptions(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            m.remove("description");
+            m.values_mut().for_each(strip_descriptions);
+        }
+        Value::Array(a) => a.iter_mut().for_each(strip_descriptions),
+        _ => {}
+    }
+}
+
+fn str_list(v: &Value) -> Vec<String> {
+    v.as_array().into_iter().flatten().filter_map(Value::as_str).map(String::from).collect()
+}
+
+/// Every tool of the spec, in path order, or what is wrong with an `x-mcp` block.
+pub fn tools(spec: &Value) -> Result<Vec<Tool>, String> {
+    let mut by_name: BTreeMap<String, Tool> = BTreeMap::new();
+    let mut order = Vec::new();
+    for (path, method) in operations(spec) {
+        let op = &spec["paths"][&path][&method];
+        let Some(x) = op.get("x-mcp") else { continue };
+        let at = format!("{} {path}", method.to_uppercase());
+        let id = op["operationId"].as_str().unwrap_or_default().to_string();
+        let name = x["tool"].as_str().ok_or(format!("{at}: x-mcp needs `tool`"))?.to_string();
+        if let Some(t) = by_name.get_mut(&name) {
+            // A second operation of the same tool (the interview of `opentrain_get_proposal`).
+            t.also.push(id);
+            continue;
+        }
+        let title = x["title"].as_str().ok_or(format!("{at}: x-mcp needs `title`"))?.to_string();
+        let rename: BTreeMap<String, String> = x["rename"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(mcp, spec_name)| Some((spec_name.as_str()?.to_string(), mcp.clone())))
+            .collect();
+        let mcp_name = |spec_name: &str| rename.get(spec_name).cloned().unwrap_or_else(|| spec_name.to_string());
+        let omit = str_list(&x["omit"]);
+        let fixed: Vec<(String, Value)> =
+            x["fixed"].as_object().into_iter().flatten().map(|(k, v)| (k.clone(), v.clone())).collect();
+
+        let mut props = Map::new();
+        let mut required = Vec::new();
+        let mut args = Vec::new();
+        for p in op["parameters"].as_array().into_iter().flatten() {
+            let p = resolve(spec, p);
+            let pname = p["name"].as_str().unwrap_or_default();
+            let n = mcp_name(pname);
+            let mut s = json_schema(spec, &p["schema"], 6, false);
+            if let (Some(d), Some(o)) = (p.get("description"), s.as_object_mut()) {
+                o.insert("description".into(), d.clone());
+            }
+            props.insert(n.clone(), s);
+            if p["required"] == Value::Bool(true) {
+                required.push(n.clone());
+            }
+            let t = match p["in"].as_str() {
+                Some("path") => Target::Path(pname.into()),
+                Some("query") => Target::Query(pname.into()),
+                other => return Err(format!("{at}: parameter {pname} in {other:?} cannot be a tool argument")),
+            };
+            args.push((n, t));
+        }
+        if let Some(rb) = op.get("requestBody") {
+            let rb = resolve(spec, rb);
+            let body_required = rb["required"] == Value::Bool(true);
+            let schema = rb["content"].as_object().and_then(|c| c.values().next()).map(|m| &m["schema"]);
+            let schema = schema.cloned().unwrap_or(Value::Null);
+            if let Some(whole) = rename.get("$body") {
+                props.insert(whole.clone(), json_schema(spec, &schema, 6, false));
+                if body_required {
+                    required.push(whole.clone());
+                }
+                args.push((whole.clone(), Target::Body));
+            } else {
+                let body = resolve(spec, &schema);
+                let body_req = str_list(&body["required"]);
+                for (field, fs) in body["properties"].as_object().into_iter().flatten() {
+                    if omit.contains(field) || fixed.iter().any(|(f, _)| f == field) {
+                        continue;
+                    }
+                    let n = mcp_name(field);
+                    props.insert(n.clone(), json_schema(spec, fs, 6, false));
+                    if body_required && body_req.contains(field) {
+                        required.push(n.clone());
+                    }
+                    args.push((n, Target::BodyField(field.clone())));
+                }
+            }
+        }
+        for (n, s) in x["extra"].as_object().into_iter().flatten() {
+            let mut s = s.clone();
+            let target = match s.as_object_mut().and_then(|o| o.remove("prependTo")) {
+                Some(Value::String(f)) => Target::PrependTo(f),
+                _ => Target::Extra,
+            };
+            props.insert(n.clone(), s);
+            args.push((n.clone(), target));
+        }
+        let optional = str_list(&x["optional"]);
+        required.retain(|r| !optional.contains(r));
+        for r in str_list(&x["required"]) {
+            if !required.contains(&r) {
+                required.push(r);
+            }
+        }
+        for r in &required {
+            if !props.contains_key(r) {
+                return Err(format!("{at}: required tool argument {r} has no schema"));
+            }
+        }
+        let mut input = json!({"type": "object", "properties": props});
+        if !required.is_empty() {
+            input["required"] = json!(required);
+        }
+        let read_only = method == "get";
+        let summary = op["summary"].as_str().unwrap_or_default();
+        let details = op["description"].as_str().unwrap_or_default();
+        let tool = Tool {
+            name: name.clone(),
+            title,
+            description: if details.is_empty() { summary.to_string() } else { format!("{summary}. {details}") },
+            toolset: op["tags"][0].as_str().unwrap_or("misc").to_string(),
+            operation: id,
+            also: Vec::new(),
+            read_only,
+            destructive: x["destructive"].as_bool().unwrap_or(method == "delete"),
+            idempotent: x["idempotent"].as_bool().unwrap_or(read_only || method == "delete"),
+            input_schema: input,
+            output_schema: output_schema(spec, op),
+            args,
+            fixed,
+        };
+        order.push(name.clone());
+        by_name.insert(name, tool);
+    }
+    Ok(order.into_iter().filter_map(|n| by_name.remove(&n)).collect())
+}
+
+fn lit(s: &str) -> String {
+    format!("{s:?}")
+}
+
+/// Rust source for the table: `pub static TOOLS: &[ToolDef]`.
+pub fn render(tools: &[Tool]) -> String {
+    let mut out =
+        String::from("/// Every MCP tool derived from `x-mcp` in the spec.\npub static TOOLS: &[ToolDef] = &[\n");
+    for t in tools {
+        let args: String = t
+            .args
+            .iter()
+            .map(|(n, target)| {
+                let to = match target {
+                    Target::Path(p) => format!("Target::Path({})", lit(p)),
+                    Target::Query(p) => format!("Target::Query({})", lit(p)),
+                    Target::BodyField(p) => format!("Target::BodyField({})", lit(p)),
+                    Target::Body => "Target::Body".into(),
+                    Target::PrependTo(p) => format!("Target::PrependTo({})", lit(p)),
+                    Target::Extra => "Target::Extra".into(),
+                };
+                format!("Arg {{ name: {}, to: {to} }}, ", lit(n))
+            })
+            .collect();
+        let also: String = t.also.iter().map(|a| format!("{}, ", lit(a))).collect();
+        let fixed: String = t.fixed.iter().map(|(k, v)| format!("({}, {}), ", lit(k), lit(&v.to_string()))).collect();
+        out.push_str(&format!(
+            "    ToolDef {{ name: {}, title: {}, description: {}, toolset: {}, operation: {}, also: &[{also}], \
+             read_only: {}, destructive: {}, idempotent: {}, input_schema: {}, output_schema: {}, args: &[{args}], \
+             fixed: &[{fixed}] }},\n",
+            lit(&t.name),
+            lit(&t.title),
+            lit(&t.description),
+            lit(&t.toolset),
+            lit(&t.operation),
+            t.read_only,
+            t.destructive,
+            t.idempotent,
+            lit(&t.input_schema.to_string()),
+            lit(&t.output_schema.to_string()),
+        ));
+    }
+    out.push_str("];\n");
+    out
+}

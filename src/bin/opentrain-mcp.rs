@@ -1,0 +1,2 @@
+//! The `opentrain-mcp` binary: the MCP server over stdio.
+fn main() {}

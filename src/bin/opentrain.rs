@@ -1,0 +1,2 @@
+//! The `opentrain` binary: the command-line interface.
+fn main() {}
