@@ -199,23 +199,45 @@ fn resolve<'a>(spec: &'a Value, v: &'a Value) -> &'a Value {
 fn meta(spec: &Value) -> String {
     let mut rows = String::new();
     let mut tokenless = String::new();
+    let mut variants = String::new();
+    let mut ids = String::new();
     for (path, method) in operations(spec) {
         let op = &spec["paths"][&path][&method];
         let id = op["operationId"].as_str().unwrap_or_default();
         let tag = op["tags"][0].as_str().unwrap_or_default();
         // `security: []` on the operation means no token is sent.
         let no_auth = op["security"].as_array().is_some_and(Vec::is_empty);
+        let cli = match op["x-cli"]["command"].as_str() {
+            Some(c) => format!("Some({c:?})"),
+            None => "None".into(),
+        };
+        let summary = op["summary"].as_str().unwrap_or_default();
+        let description = op["description"].as_str().unwrap_or_default();
         rows.push_str(&format!(
-            "    Operation {{ id: {id:?}, method: {:?}, path: {path:?}, tag: {tag:?}, tokenless: {no_auth} }},\n",
+            "    Operation {{ id: {id:?}, method: {:?}, path: {path:?}, tag: {tag:?}, tokenless: {no_auth}, \
+             cli: {cli}, summary: {summary:?}, description: {description:?} }},\n",
             method.to_uppercase()
         ));
         if no_auth {
             tokenless.push_str(&format!("{id:?}, "));
         }
+        let variant: String = id
+            .split('_')
+            .map(|w| {
+                let mut c = w.chars();
+                c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+            })
+            .collect();
+        variants.push_str(&format!("    /// `{id}`\n    {variant},\n"));
+        ids.push_str(&format!("            OperationId::{variant} => {id:?},\n"));
     }
     format!(
         "/// Every operation in the spec.\npub const OPERATIONS: &[Operation] = &[\n{rows}];\n\
-         /// Operations sent without a token.\npub const TOKENLESS_OPERATIONS: &[&str] = &[{tokenless}];\n"
+         /// Operations sent without a token.\npub const TOKENLESS_OPERATIONS: &[&str] = &[{tokenless}];\n\
+         /// One variant per operation: an exhaustive `match` on it fails to compile when the spec\n\
+         /// gains an operation, so every face must decide where the new one lives.\n\
+         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]\npub enum OperationId {{\n{variants}}}\n\
+         impl OperationId {{\n    /// The `operationId`.\n    pub fn id(self) -> &'static str {{\n        match self {{\n{ids}        }}\n    }}\n}}\n"
     )
 }
 

@@ -18,6 +18,17 @@ pub mod meta {
         pub tag: &'static str,
         /// Sent without a token (`security: []`).
         pub tokenless: bool,
+        /// The official CLI command that calls it (`x-cli`), if any.
+        pub cli: Option<&'static str>,
+        /// One-line summary.
+        pub summary: &'static str,
+        /// Longer description.
+        pub description: &'static str,
+    }
+
+    /// The operation with this id.
+    pub fn operation(id: &str) -> Option<&'static Operation> {
+        OPERATIONS.iter().find(|o| o.id == id)
     }
     include!(concat!(env!("OUT_DIR"), "/meta.rs"));
 }

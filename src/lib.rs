@@ -20,10 +20,14 @@
 pub mod approvals;
 mod call;
 pub mod claim;
+#[cfg(feature = "cli")]
+pub mod cli;
 mod client;
 pub mod credentials;
 mod error;
 pub mod generated;
+#[cfg(feature = "mcp")]
+pub mod mcp;
 mod open_enum;
 pub mod paginate;
 pub mod raw;
