@@ -1,4 +1,6 @@
-//! Generates the typed client from `openapi.yaml` into `OUT_DIR/codegen.rs` with progenitor.
+//! Generates everything spec-derived from `openapi.yaml` into `OUT_DIR`: the typed client
+//! (`codegen.rs`), the operation table (`meta.rs`), the raw client with dispatch by operation id
+//! (`raw.rs`, see build/raw.rs) and the MCP tool table (`tools.rs`, see build/tools.rs).
 //!
 //! The spec is the single source of truth: edit it, `cargo build`, and everything is regenerated.
 //! Before handing the spec to progenitor we adjust two things it cannot express:
@@ -34,15 +36,9 @@ fn run() -> Result<(), String> {
     let written = spec.clone();
     let open_enums = open_enums(&mut spec);
     plain_strings(&mut spec);
-    let parsed: openapiv3::OpenAPI =
-        serde_json::from_value(spec.clone()).map_err(|e| format!("not an OpenAPI 3.0 document: {e}"))?;
 
-    let mut settings = progenitor::GenerationSettings::default();
-    settings
-        .with_interface(progenitor::InterfaceStyle::Builder)
-        .with_tag(progenitor::TagStyle::Merged)
-        .with_inner_type(quote_path("crate::Inner")?)
-        .with_derive("PartialEq");
+    let mut settings = base_settings()?;
+    settings.with_derive("PartialEq");
     // `x-rust-type-replace` maps a schema onto a hand-written type (secrets onto `Token`, whose
     // Debug never shows the value).
     for (name, path) in replacements(&spec) {
@@ -56,9 +52,7 @@ fn run() -> Result<(), String> {
         );
     }
 
-    let tokens = generate(&settings, &parsed).map_err(|e| locate_failure(&settings, &spec, &e))?;
-    let file = syn::parse2(tokens).map_err(|e| format!("generated code does not parse: {e}"))?;
-    let mut code = prettyplease::unparse(&file);
+    let mut code = unparse(&settings, &spec)?;
     // Replaced schemas get no item in `types`; an alias keeps `types::JobStatus` nameable.
     let aliases: String = open_enums
         .iter()
@@ -72,24 +66,35 @@ fn run() -> Result<(), String> {
 
     // The raw client shares the typed client's error types, so both go through one error path.
     let raw_spec = raw::raw_spec(&written);
-    let raw_parsed: openapiv3::OpenAPI =
-        serde_json::from_value(raw_spec.clone()).map_err(|e| format!("raw spec: {e}"))?;
-    let mut raw_settings = progenitor::GenerationSettings::default();
-    raw_settings
-        .with_interface(progenitor::InterfaceStyle::Builder)
-        .with_tag(progenitor::TagStyle::Merged)
-        .with_inner_type(quote_path("crate::Inner")?);
+    let mut raw_settings = base_settings()?;
     for name in ["Error", "ErrorDetails", "OAuthError"] {
         raw_settings.with_replacement(name, format!("crate::generated::types::{name}"), std::iter::empty());
     }
-    let raw_tokens = generate(&raw_settings, &raw_parsed).map_err(|e| locate_failure(&raw_settings, &raw_spec, &e))?;
-    let raw_file = syn::parse2(raw_tokens).map_err(|e| format!("raw code does not parse: {e}"))?;
-    let raw_code = prettyplease::unparse(&raw_file) + &raw::dispatch(&written);
+    let raw_code = unparse(&raw_settings, &raw_spec)? + &raw::dispatch(&written);
     fs::write(Path::new(&out).join("raw.rs"), raw_code).map_err(|e| format!("write raw.rs: {e}"))?;
 
     let table = tools::tools(&written)?;
     fs::write(Path::new(&out).join("tools.rs"), tools::render(&table)).map_err(|e| format!("write tools.rs: {e}"))?;
     Ok(())
+}
+
+/// Builder-style methods on one `Client`, carrying our `Inner` for the hooks.
+fn base_settings() -> Result<progenitor::GenerationSettings, String> {
+    let mut settings = progenitor::GenerationSettings::default();
+    settings
+        .with_interface(progenitor::InterfaceStyle::Builder)
+        .with_tag(progenitor::TagStyle::Merged)
+        .with_inner_type(quote_path("crate::Inner")?);
+    Ok(settings)
+}
+
+/// Generates and formats the code for `spec`, naming the operations at fault on failure.
+fn unparse(settings: &progenitor::GenerationSettings, spec: &Value) -> Result<String, String> {
+    let parsed: openapiv3::OpenAPI =
+        serde_json::from_value(spec.clone()).map_err(|e| format!("not an OpenAPI 3.0 document: {e}"))?;
+    let tokens = generate(settings, &parsed).map_err(|e| locate_failure(settings, spec, &e))?;
+    let file = syn::parse2(tokens).map_err(|e| format!("generated code does not parse: {e}"))?;
+    Ok(prettyplease::unparse(&file))
 }
 
 fn quote_path(p: &str) -> Result<proc_macro2::TokenStream, String> {

@@ -13,7 +13,7 @@ use wiremock::{
     matchers::{method, path},
 };
 
-use super::client;
+use super::{client, sequence};
 
 const AP: &str = "/api/public/v1/approvals/ap_1";
 
@@ -35,11 +35,7 @@ fn fast() -> ApprovalWait {
 
 async fn server_answering(statuses: &[&str]) -> MockServer {
     let server = MockServer::start().await;
-    for (i, s) in statuses.iter().enumerate() {
-        let m = Mock::given(method("GET")).and(path(AP)).respond_with(approval(s)).with_priority(i as u8 + 1);
-        let m = if i + 1 < statuses.len() { m.up_to_n_times(1) } else { m };
-        m.mount(&server).await;
-    }
+    sequence(&server, "GET", AP, statuses.iter().map(|s| approval(s)).collect()).await;
     server
 }
 

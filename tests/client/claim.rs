@@ -9,10 +9,10 @@ use opentrain::{
 use serde_json::json;
 use wiremock::{
     Mock, MockServer, ResponseTemplate,
-    matchers::{body_string_contains, header, method, path},
+    matchers::{body_string_contains, method, path},
 };
 
-use super::client;
+use super::{client, sequence};
 
 const TOKEN: &str = "/api/agent/oauth/token";
 
@@ -26,18 +26,6 @@ fn fast_wait() -> ClaimWait {
 
 fn oauth(error: &str) -> ResponseTemplate {
     ResponseTemplate::new(400).set_body_json(json!({"error": error, "error_description": format!("state {error}")}))
-}
-
-async fn mount_sequence(server: &MockServer, answers: Vec<ResponseTemplate>) {
-    for (i, a) in answers.into_iter().enumerate() {
-        Mock::given(method("POST"))
-            .and(path(TOKEN))
-            .respond_with(a)
-            .up_to_n_times(1)
-            .with_priority(i as u8 + 1)
-            .mount(server)
-            .await;
-    }
 }
 
 fn store_with(dir: &tempfile::TempDir, body: &str) -> CredentialsFile {
@@ -107,8 +95,10 @@ async fn start_claim_uses_the_saved_claim_token() {
 #[tokio::test]
 async fn polling_goes_through_pending_and_slow_down_to_the_new_token() {
     let server = MockServer::start().await;
-    mount_sequence(
+    sequence(
         &server,
+        "POST",
+        TOKEN,
         vec![
             oauth("authorization_pending"),
             oauth("slow_down"),
@@ -117,13 +107,6 @@ async fn polling_goes_through_pending_and_slow_down_to_the_new_token() {
         ],
     )
     .await;
-    Mock::given(method("POST"))
-        .and(path(TOKEN))
-        .and(header("content-type", "application/x-www-form-urlencoded"))
-        .respond_with(oauth("invalid_grant"))
-        .with_priority(50)
-        .mount(&server)
-        .await;
 
     let dir = tempfile::tempdir().expect("tmp");
     let mut store =
@@ -155,6 +138,10 @@ async fn polling_goes_through_pending_and_slow_down_to_the_new_token() {
         "token replaced, claim token dropped"
     );
     let form = &server.received_requests().await.unwrap_or_default()[0];
+    assert_eq!(
+        form.headers.get("content-type").and_then(|v| v.to_str().ok()),
+        Some("application/x-www-form-urlencoded")
+    );
     let sent = String::from_utf8_lossy(&form.body);
     assert!(
         sent.contains("grant_type=urn%3Aopentrain%3Aagent-auth%3Agrant-type%3Aclaim")
@@ -166,7 +153,7 @@ async fn polling_goes_through_pending_and_slow_down_to_the_new_token() {
 #[tokio::test]
 async fn expired_token_ends_the_wait_and_leaves_credentials_alone() {
     let server = MockServer::start().await;
-    mount_sequence(&server, vec![oauth("authorization_pending"), oauth("expired_token")]).await;
+    sequence(&server, "POST", TOKEN, vec![oauth("authorization_pending"), oauth("expired_token")]).await;
     let dir = tempfile::tempdir().expect("tmp");
     let original = r#"{"apiToken":"ot_pat_pre","claimToken":"ot_clm_saved"}"#;
     let mut store = store_with(&dir, original);

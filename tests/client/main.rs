@@ -39,3 +39,16 @@ pub fn client_at(base: &str) -> (Client, Arc<Mutex<Vec<RetryEvent>>>) {
         .expect("client");
     (client, events)
 }
+
+/// Answers `answers` in order on `verb path`, the last one for every further request.
+pub async fn sequence(server: &MockServer, verb: &str, at: &str, answers: Vec<wiremock::ResponseTemplate>) {
+    let last = answers.len().saturating_sub(1);
+    for (i, answer) in answers.into_iter().enumerate() {
+        let mock = wiremock::Mock::given(wiremock::matchers::method(verb))
+            .and(wiremock::matchers::path(at))
+            .respond_with(answer)
+            .with_priority(u8::try_from(i + 1).unwrap_or(u8::MAX));
+        let mock = if i < last { mock.up_to_n_times(1) } else { mock };
+        mock.mount(server).await;
+    }
+}

@@ -9,7 +9,7 @@ use wiremock::{
     matchers::{header, method, path},
 };
 
-use super::{client, client_at};
+use super::{client, client_at, sequence};
 
 const ME: &str = "/api/public/v1/auth/me";
 const SEND: &str = "/api/public/v1/messages";
@@ -38,21 +38,9 @@ fn default_policy_is_the_official_clis() {
 #[tokio::test]
 async fn get_retries_through_503_502_504_to_success() {
     let server = MockServer::start().await;
-    for (i, status) in [503, 502].into_iter().enumerate() {
-        Mock::given(method("GET"))
-            .and(path(ME))
-            .respond_with(ResponseTemplate::new(status).set_body_json(envelope("INTERNAL_ERROR")))
-            .up_to_n_times(1)
-            .with_priority(i as u8 + 1)
-            .mount(&server)
-            .await;
-    }
-    Mock::given(method("GET"))
-        .and(path(ME))
-        .respond_with(ResponseTemplate::new(200).set_body_json(me_body()))
-        .with_priority(5)
-        .mount(&server)
-        .await;
+    let failing = |status| ResponseTemplate::new(status).set_body_json(envelope("INTERNAL_ERROR"));
+    let ok = ResponseTemplate::new(200).set_body_json(me_body());
+    sequence(&server, "GET", ME, vec![failing(503), failing(502), ok]).await;
     let (c, events) = client(&server);
     let me = c.get_auth_me().send().run().await.expect("third attempt succeeds");
     assert_eq!(me.actor.email.as_deref(), Some("owner@example.com"));
@@ -67,18 +55,7 @@ async fn get_retries_through_503_502_504_to_success() {
 
     // 504 is retried the same way.
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(ME))
-        .respond_with(ResponseTemplate::new(504))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(ME))
-        .respond_with(ResponseTemplate::new(200).set_body_json(me_body()))
-        .with_priority(2)
-        .mount(&server)
+    sequence(&server, "GET", ME, vec![ResponseTemplate::new(504), ResponseTemplate::new(200).set_body_json(me_body())])
         .await;
     assert!(client(&server).0.get_auth_me().send().run().await.is_ok());
     assert_eq!(requests_to(&server, ME).await, 2);
@@ -149,21 +126,8 @@ async fn not_found_is_never_retried() {
 #[tokio::test]
 async fn retry_after_is_honoured_for_reads_only() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(ME))
-        .respond_with(
-            ResponseTemplate::new(429).insert_header("Retry-After", "1").set_body_json(envelope("RATE_LIMITED")),
-        )
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(ME))
-        .respond_with(ResponseTemplate::new(200).set_body_json(me_body()))
-        .with_priority(2)
-        .mount(&server)
-        .await;
+    let limited = ResponseTemplate::new(429).insert_header("Retry-After", "1").set_body_json(envelope("RATE_LIMITED"));
+    sequence(&server, "GET", ME, vec![limited, ResponseTemplate::new(200).set_body_json(me_body())]).await;
     let (c, events) = client(&server);
     let started = Instant::now();
     assert!(c.get_auth_me().send().run().await.is_ok());
