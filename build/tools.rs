@@ -152,9 +152,86 @@ fn output_schema(spec: &Value, op: &Value) -> Value {
         }
         out = json!({"properties": props});
     }
+    // A failed call carries the error envelope as structuredContent, and clients (the official
+    // TypeScript SDK) check it against outputSchema too: a field of that name must accept it.
+    if let Some(props) = out.get_mut("properties").and_then(Value::as_object_mut) {
+        for key in ERROR_KEYS {
+            if let Some(p) = props.get_mut(*key) {
+                *p = json!({});
+            }
+        }
+    }
     if let Some(o) = out.as_object_mut() {
         o.insert("type".into(), json!("object"));
     }
+    out
+}
+
+/// The top-level fields of a failed call's structuredContent (the API error envelope plus the
+/// HTTP status).
+pub const ERROR_KEYS: &[&str] = &["status", "code", "error", "requestId", "details"];
+
+/// The tool description: the operation's description (its summary only when there is none).
+///
+/// The `Errors: ...` sentence is dropped: every failure reaches the model as a result carrying its
+/// code and details, and all descriptions go into one tools/list answer that must stay small.
+/// Operation ids that have a tool are rewritten to the tool name the model can actually call.
+fn describe(summary: &str, details: &str, tool_of: &BTreeMap<String, String>) -> String {
+    let text = if details.trim().is_empty() { summary } else { details };
+    let mut out = drop_error_sentences(text);
+    for (id, tool) in tool_of {
+        out = replace_word(&out, id, tool);
+    }
+    out
+}
+
+/// Removes each sentence starting with `Errors`, up to the first `. ` outside parentheses.
+fn drop_error_sentences(text: &str) -> String {
+    let mut out = text.to_string();
+    let mut from = 0;
+    while let Some(at) = out[from..].find("Errors").map(|i| i + from) {
+        let starts_sentence = out[..at].trim_end().is_empty() || out[..at].trim_end().ends_with('.');
+        if !starts_sentence {
+            from = at + "Errors".len();
+            continue;
+        }
+        let mut depth = 0i32;
+        let mut end = out.len();
+        let bytes = out.as_bytes();
+        for (i, b) in bytes.iter().enumerate().skip(at) {
+            match b {
+                b'(' => depth += 1,
+                b')' => depth -= 1,
+                b'.' if depth <= 0 && bytes.get(i + 1).is_none_or(|n| *n == b' ') => {
+                    end = (i + 2).min(bytes.len());
+                    break;
+                }
+                _ => {}
+            }
+        }
+        out.replace_range(at..end, "");
+        from = at;
+    }
+    out.trim_end().to_string()
+}
+
+/// Replaces `word` where it stands alone (not inside a longer identifier).
+fn replace_word(text: &str, word: &str, with: &str) -> String {
+    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(word) {
+        let before = rest[..i].chars().next_back();
+        let after = rest[i + word.len()..].chars().next();
+        out.push_str(&rest[..i]);
+        if before.is_some_and(is_ident) || after.is_some_and(is_ident) {
+            out.push_str(word);
+        } else {
+            out.push_str(with);
+        }
+        rest = &rest[i + word.len()..];
+    }
+    out.push_str(rest);
     out
 }
 
@@ -177,6 +254,14 @@ fn str_list(v: &Value) -> Vec<String> {
 pub fn tools(spec: &Value) -> Result<Vec<Tool>, String> {
     let mut by_name: BTreeMap<String, Tool> = BTreeMap::new();
     let mut order = Vec::new();
+    // Descriptions name operations; the model can only call tools.
+    let tool_of: BTreeMap<String, String> = operations(spec)
+        .iter()
+        .filter_map(|(path, method)| {
+            let op = &spec["paths"][path][method];
+            Some((op["operationId"].as_str()?.to_string(), op["x-mcp"]["tool"].as_str()?.to_string()))
+        })
+        .collect();
     for (path, method) in operations(spec) {
         let op = &spec["paths"][&path][&method];
         let Some(x) = op.get("x-mcp") else { continue };
@@ -280,7 +365,7 @@ pub fn tools(spec: &Value) -> Result<Vec<Tool>, String> {
         let tool = Tool {
             name: name.clone(),
             title,
-            description: if details.is_empty() { summary.to_string() } else { format!("{summary}. {details}") },
+            description: describe(summary, details, &tool_of),
             toolset: op["tags"][0].as_str().unwrap_or("misc").to_string(),
             operation: id,
             also: Vec::new(),
