@@ -54,8 +54,17 @@ pub async fn register(
     Ok(reg)
 }
 
-fn claim_token_or_saved(explicit: Option<Token>, store: &CredentialsFile) -> Result<Token> {
+/// The claim token to use: `explicit` if given, else the saved one, else [`ConfigError::NoClaimToken`].
+pub fn claim_token_or_saved(explicit: Option<Token>, store: &CredentialsFile) -> Result<Token> {
     explicit.or_else(|| store.claim_token()).ok_or_else(|| ConfigError::NoClaimToken.into())
+}
+
+/// Saves a post-claim token in one atomic write: it replaces the saved token and the claim token
+/// is dropped (the pre-claim tokens stopped working when the human finished).
+pub fn save_claimed(store: &mut CredentialsFile, token: &types::AgentTokenResponse) -> Result<()> {
+    store.set_api_token(Some(&token.access_token));
+    store.set_claim_token(None);
+    store.save()
 }
 
 /// Starts (or restarts) the claim ceremony for `email`. `claim_token` defaults to the saved one.
@@ -158,9 +167,7 @@ pub async fn wait_for_claim(
         let elapsed = start.elapsed();
         match outcome {
             Poll::Claimed(t) => {
-                store.set_api_token(Some(&t.access_token));
-                store.set_claim_token(None);
-                store.save()?;
+                save_claimed(store, &t)?;
                 on_state(&ClaimState::Claimed);
                 return Ok(t);
             }
