@@ -1,1 +1,79 @@
 //! The MCP server face: the spec-generated tool table served over stdio with rmcp.
+//!
+//! Every tool of [`TOOLS`](crate::generated::tools::TOOLS) plus `opentrain_wait_for_approval`,
+//! filtered by [`filter::Options`]. A call is checked against the tool's input schema
+//! ([`schema`]), mapped onto its operation and sent through the raw client ([`call`]), or run by
+//! a hand-written handler ([`handlers`]); the answer is the API's JSON as structuredContent with
+//! a short text ([`summary`], [`result`]). Credentials follow the official server ([`session`]).
+//! The `opentrain-mcp` binary is [`main`].
+
+pub mod call;
+pub mod filter;
+pub mod handlers;
+pub mod result;
+pub mod schema;
+pub mod server;
+pub mod session;
+pub mod summary;
+pub mod transport;
+
+use rmcp::ServiceExt;
+
+pub use filter::Options;
+pub use server::Server;
+pub use session::Session;
+
+use crate::generated::tools::{TOOLS, ToolDef};
+
+/// Every tool the server can offer: the spec's table, then the extra wait tool.
+pub fn table() -> Vec<ToolDef> {
+    let mut all = TOOLS.to_vec();
+    all.push(handlers::wait_for_approval_tool());
+    all
+}
+
+/// The server `options` describe, or why the options are unusable.
+pub fn server(options: &Options) -> Result<Server, String> {
+    let all = table();
+    let enabled = filter::select(&all, options)?;
+    Ok(Server::new(&enabled, &all, Session::new()))
+}
+
+/// Serves MCP on stdin/stdout until the client closes the connection.
+pub async fn serve_stdio(server: Server) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let (read, write) = rmcp::transport::stdio_pipes();
+    let running = server.serve(transport::LineTransport::new(read, write)).await?;
+    running.waiting().await?;
+    Ok(())
+}
+
+/// The `opentrain-mcp` entry point: parses the flags, serves stdio, and returns the exit code.
+///
+/// Logs go to stderr only; stdout carries nothing but the protocol.
+pub fn main() -> std::process::ExitCode {
+    use clap::Parser;
+    let options = Options::parse();
+    let server = match server(&options) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("opentrain-mcp: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    // One thread: a stdio server answers one client, its work is waiting on the network, and a
+    // single-threaded runtime starts faster and uses less memory.
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("opentrain-mcp: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve_stdio(server)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("opentrain-mcp: {}", crate::redact(&e.to_string()));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
