@@ -1,0 +1,149 @@
+//! The hand-written tools beyond registration and the claim: a proposal with its interview, the
+//! two modes of reading messages, and waiting for a human approval with progress.
+
+use rmcp::{
+    model::{CallToolRequestParams, ClientRequest, Request, ServerResult},
+    service::PeerRequestOptions,
+};
+use serde_json::json;
+use wiremock::{
+    Mock, ResponseTemplate,
+    matchers::{method, path, query_param, query_param_is_missing},
+};
+
+use crate::harness::{PREFIX, World, call, is_error, structured, text};
+
+#[tokio::test]
+async fn get_proposal_with_interview_fetches_both() {
+    let world = World::with_env_token("ot_pat_env").await;
+    Mock::given(method("GET"))
+        .and(path(format!("{PREFIX}/proposals/prop_1")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"proposal": {"id": "prop_1", "status": "NEW"}})))
+        .expect(2)
+        .mount(&world.api)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{PREFIX}/proposals/prop_1/interview")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"interview": {"turns": [{"q": "Hi"}]}})))
+        .expect(1)
+        .mount(&world.api)
+        .await;
+    let client = world.client().await;
+    let r = call(&client, "opentrain_get_proposal", json!({"proposalId": "prop_1", "includeInterview": true})).await;
+    assert!(!is_error(&r), "{}", text(&r));
+    let s = structured(&r);
+    assert_eq!(s["proposal"]["id"], "prop_1");
+    assert_eq!(s["interview"], json!({"interview": {"turns": [{"q": "Hi"}]}}));
+
+    let r = call(&client, "opentrain_get_proposal", json!({"proposalId": "prop_1"})).await;
+    assert!(structured(&r).get("interview").is_none(), "no interview unless asked");
+}
+
+#[tokio::test]
+async fn read_messages_has_a_summary_mode_and_a_conversation_mode() {
+    let world = World::with_env_token("ot_pat_env").await;
+    Mock::given(method("GET"))
+        .and(path(format!("{PREFIX}/messages")))
+        .and(query_param("unreadOnly", "true"))
+        .and(query_param_is_missing("direction"))
+        .and(query_param_is_missing("conversationId"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "conversations": [{"id": "conv_1", "type": "proposal", "unreadCount": 2, "lastMessage": {"content": "Hello!"}}],
+            "nextCursor": null
+        })))
+        .expect(1)
+        .mount(&world.api)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{PREFIX}/messages")))
+        .and(query_param("conversationId", "conv_1"))
+        .and(query_param("direction", "newer"))
+        .and(query_param_is_missing("unreadOnly"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "messages": [{"id": "m1", "content": "Hello!", "isFromViewer": false, "senderUserId": "u_9", "createdAt": "2026-06-01"}],
+            "nextCursor": "m0"
+        })))
+        .expect(1)
+        .mount(&world.api)
+        .await;
+    let client = world.client().await;
+
+    let r = call(&client, "opentrain_read_messages", json!({"unreadOnly": true, "direction": "newer"})).await;
+    assert!(!is_error(&r), "{}", text(&r));
+    let t = text(&r);
+    assert!(t.contains("conv_1") && t.contains("2 unread") && t.contains("Ignored direction"), "{t}");
+
+    let r = call(
+        &client,
+        "opentrain_read_messages",
+        json!({"conversationId": "conv_1", "direction": "newer", "unreadOnly": true}),
+    )
+    .await;
+    assert!(!is_error(&r), "{}", text(&r));
+    let t = text(&r);
+    assert!(t.contains("u_9: Hello!") && t.contains("\"m0\"") && t.contains("Ignored unreadOnly"), "{t}");
+}
+
+fn approval(status: &str) -> serde_json::Value {
+    json!({"approval": {
+        "id": "appr_1", "type": "proposal_hire", "status": status,
+        "approvalUrl": "https://app.opentrain.ai/approvals/appr_1", "expiresAt": "2026-06-15T10:00:00.000Z",
+        "result": if status == "confirmed" { json!({"contractId": "ctr_1"}) } else { json!(null) }
+    }})
+}
+
+#[tokio::test]
+async fn wait_for_approval_reports_progress_and_returns_the_final_state() {
+    let world = World::with_env_token("ot_pat_env").await;
+    Mock::given(method("GET"))
+        .and(path(format!("{PREFIX}/approvals/appr_1")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(approval("pending")))
+        .up_to_n_times(1)
+        .mount(&world.api)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{PREFIX}/approvals/appr_1")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(approval("confirmed")))
+        .mount(&world.api)
+        .await;
+    let client = world.client().await;
+    let args = json!({"approvalId": "appr_1", "timeoutSeconds": 30}).as_object().cloned().unwrap_or_default();
+    let handle = client
+        .send_cancellable_request(
+            ClientRequest::CallToolRequest(Request::new(
+                CallToolRequestParams::new("opentrain_wait_for_approval").with_arguments(args),
+            )),
+            PeerRequestOptions::no_options(),
+        )
+        .await
+        .expect("send");
+    let ServerResult::CallToolResult(r) = handle.await_response().await.expect("answer") else {
+        panic!("not a tool result")
+    };
+    assert!(!is_error(&r), "{}", text(&r));
+    assert_eq!(structured(&r)["approval"]["status"], "confirmed");
+    assert_eq!(structured(&r)["approval"]["result"]["contractId"], "ctr_1");
+    assert!(text(&r).contains("confirmed"), "{}", text(&r));
+    let progress = client.service().progress.lock().map(|p| p.clone()).unwrap_or_default();
+    assert_eq!(progress.len(), 2, "one notification per poll: {progress:?}");
+    assert!(progress[0].message.as_deref().unwrap_or_default().contains("pending"));
+    assert!(progress[1].progress >= progress[0].progress);
+}
+
+#[tokio::test]
+async fn wait_for_approval_times_out_with_the_pending_approval() {
+    let world = World::with_env_token("ot_pat_env").await;
+    Mock::given(method("GET"))
+        .and(path(format!("{PREFIX}/approvals/appr_1")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(approval("pending")))
+        .mount(&world.api)
+        .await;
+    let client = world.client().await;
+    let r = call(&client, "opentrain_wait_for_approval", json!({"approvalId": "appr_1", "timeoutSeconds": 1})).await;
+    assert!(!is_error(&r), "{}", text(&r));
+    let s = structured(&r);
+    assert_eq!(s["waitTimedOut"], true);
+    assert_eq!(s["approval"]["status"], "pending");
+    let t = text(&r);
+    assert!(t.contains("Still pending") && t.contains("https://app.opentrain.ai/approvals/appr_1"), "{t}");
+}
