@@ -62,7 +62,8 @@ fn run() -> Result<(), String> {
     code.insert_str(at, &aliases);
     let out = env::var("OUT_DIR").map_err(|e| format!("OUT_DIR: {e}"))?;
     fs::write(Path::new(&out).join("codegen.rs"), code).map_err(|e| format!("write codegen.rs: {e}"))?;
-    fs::write(Path::new(&out).join("meta.rs"), meta(&spec)).map_err(|e| format!("write meta.rs: {e}"))?;
+    let meta_rs = meta(&spec) + &request_fields(&written);
+    fs::write(Path::new(&out).join("meta.rs"), meta_rs).map_err(|e| format!("write meta.rs: {e}"))?;
 
     // The raw client shares the typed client's error types, so both go through one error path.
     let raw_spec = raw::raw_spec(&written);
@@ -206,6 +207,7 @@ fn meta(spec: &Value) -> String {
     let mut tokenless = String::new();
     let mut variants = String::new();
     let mut ids = String::new();
+    let mut all = String::new();
     for (path, method) in operations(spec) {
         let op = &spec["paths"][&path][&method];
         let id = op["operationId"].as_str().unwrap_or_default();
@@ -235,6 +237,7 @@ fn meta(spec: &Value) -> String {
             .collect();
         variants.push_str(&format!("    /// `{id}`\n    {variant},\n"));
         ids.push_str(&format!("            OperationId::{variant} => {id:?},\n"));
+        all.push_str(&format!("OperationId::{variant}, "));
     }
     format!(
         "/// Every operation in the spec.\npub const OPERATIONS: &[Operation] = &[\n{rows}];\n\
@@ -242,7 +245,34 @@ fn meta(spec: &Value) -> String {
          /// One variant per operation: an exhaustive `match` on it fails to compile when the spec\n\
          /// gains an operation, so every face must decide where the new one lives.\n\
          #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]\npub enum OperationId {{\n{variants}}}\n\
-         impl OperationId {{\n    /// The `operationId`.\n    pub fn id(self) -> &'static str {{\n        match self {{\n{ids}        }}\n    }}\n}}\n"
+         impl OperationId {{\n    /// Every operation, in spec order.\n    pub const ALL: &[OperationId] = &[{all}];\n    /// The `operationId`.\n    pub fn id(self) -> &'static str {{\n        match self {{\n{ids}        }}\n    }}\n}}\n"
+    )
+}
+
+/// Emits the top-level fields of every JSON or form request body with their JSON type, so a face
+/// can check user input (the CLI's `--set key=value`) against the spec as written.
+fn request_fields(spec: &Value) -> String {
+    let mut rows = String::new();
+    for (path, method) in operations(spec) {
+        let op = &spec["paths"][&path][&method];
+        let Some(content) = op["requestBody"]["content"].as_object() else { continue };
+        let Some(schema) = content.values().next().map(|m| resolve(spec, &m["schema"])) else { continue };
+        let fields: String = schema["properties"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(name, s)| {
+                let s = resolve(spec, s);
+                let ty = s["type"].as_str().unwrap_or(if s.get("enum").is_some() { "string" } else { "" });
+                format!("({name:?}, {ty:?}), ")
+            })
+            .collect();
+        rows.push_str(&format!("    ({:?}, &[{fields}]),\n", op["operationId"].as_str().unwrap_or_default()));
+    }
+    format!(
+        "/// Top-level request-body fields of each operation that takes a body, as (field, JSON type);\n\
+         /// the type is empty where the spec leaves it open.\n\
+         pub const REQUEST_FIELDS: &[(&str, &[(&str, &str)])] = &[\n{rows}];\n"
     )
 }
 
