@@ -1,2 +1,5 @@
-//! The `opentrain` binary: the command-line interface.
-fn main() {}
+//! The `opentrain` binary: the command-line interface (see `opentrain::cli`).
+
+fn main() -> std::process::ExitCode {
+    opentrain::cli::main()
+}
