@@ -32,6 +32,8 @@ mod open_enum;
 pub mod paginate;
 pub mod raw;
 mod redact;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
 pub mod webhook;
 
 pub use call::{RetryEvent, RetryPolicy, Run};
