@@ -207,6 +207,9 @@ const fn text_col(title: &'static str, cell: fn(&Value) -> String) -> Column {
 pub struct Table {
     columns: &'static [Column],
     widths: Option<Vec<usize>>,
+    /// Cut cells wider than their column. Only when there is a width to fit: piped output keeps
+    /// every character of a later page's longer cells, at the cost of alignment.
+    truncate: bool,
     /// Rows printed so far.
     pub rows: usize,
 }
@@ -220,7 +223,7 @@ const FLEX_FLOOR: usize = 10;
 impl Table {
     /// A table with these columns.
     pub fn new(columns: &'static [Column]) -> Self {
-        Self { columns, widths: None, rows: 0 }
+        Self { columns, widths: None, truncate: true, rows: 0 }
     }
 
     /// Prints `items` as rows (the header first, with the first non-empty batch).
@@ -234,14 +237,15 @@ impl Table {
             Some(w) => w.clone(),
             None => {
                 let w = fit(self.columns, &cells, out.width);
+                self.truncate = out.width.is_some();
                 let header: Vec<String> = self.columns.iter().map(|c| c.title.to_string()).collect();
-                out.line(render_row(&header, &w))?;
+                out.line(render_row(&header, &w, self.truncate))?;
                 self.widths = Some(w.clone());
                 w
             }
         };
         for row in &cells {
-            out.line(render_row(row, &widths))?;
+            out.line(render_row(row, &widths, self.truncate))?;
         }
         self.rows += cells.len();
         Ok(())
@@ -276,10 +280,14 @@ fn fit(columns: &[Column], cells: &[Vec<String>], limit: Option<usize>) -> Vec<u
     w
 }
 
-fn render_row(cells: &[String], widths: &[usize]) -> String {
+fn render_row(cells: &[String], widths: &[usize], truncate: bool) -> String {
     let mut line = String::new();
     for (i, (cell, &w)) in cells.iter().zip(widths).enumerate() {
-        let cell = if width_of(cell) > w { console::truncate_str(cell, w, "…").into_owned() } else { cell.clone() };
+        let cell = if truncate && width_of(cell) > w {
+            console::truncate_str(cell, w, "…").into_owned()
+        } else {
+            cell.clone()
+        };
         if i + 1 == cells.len() {
             line.push_str(&cell);
         } else {
@@ -827,7 +835,8 @@ mod tests {
         let cells = vec![vec!["job_1".to_string(), "a very long title that does not fit".to_string()]];
         let w = fit(COLS, &cells, Some(20));
         assert_eq!(w, vec![5, 13]);
-        assert_eq!(render_row(&cells[0], &w), "job_1  a very long …");
+        assert_eq!(render_row(&cells[0], &w, true), "job_1  a very long …");
+        assert_eq!(render_row(&cells[0], &w, false), "job_1  a very long title that does not fit");
         assert_eq!(fit(COLS, &cells, None), vec![5, 35]);
     }
 

@@ -569,9 +569,7 @@ impl App {
             };
             match claim::poll_once(&client, &token).await {
                 Ok(Poll::Claimed(t)) => {
-                    store.set_api_token(Some(&t.access_token));
-                    store.set_claim_token(None);
-                    store.save()?;
+                    claim::save_claimed(&mut store, &t)?;
                     t
                 }
                 Ok(Poll::Pending | Poll::SlowDown(_)) => {
