@@ -2,6 +2,7 @@
 //! lifecycle through the library, every operation checked against the spec's own schemas, the
 //! documented errors, and the behaviours the sandbox simulates.
 
+mod behaviour;
 mod conformance;
 mod errors;
 mod lifecycle;
@@ -374,5 +375,17 @@ impl Recorder {
         }
         assert!(failures.is_empty(), "responses that break openapi.yaml:\n{}", failures.join("\n"));
         ok
+    }
+}
+
+/// Makes `server` answer POSTs with `statuses` in turn, the last one for every further request.
+pub async fn respond_in_turn(server: &wiremock::MockServer, statuses: &[u16]) {
+    let last = statuses.len().saturating_sub(1);
+    for (i, status) in statuses.iter().enumerate() {
+        let mock = wiremock::Mock::given(wiremock::matchers::method("POST"))
+            .respond_with(wiremock::ResponseTemplate::new(*status))
+            .with_priority(u8::try_from(i + 1).unwrap_or(u8::MAX));
+        let mock = if i < last { mock.up_to_n_times(1) } else { mock };
+        mock.mount(server).await;
     }
 }
