@@ -100,3 +100,34 @@ pub fn no_token(tool: &ToolDef) -> CallToolResult {
     );
     failure(json!({"code": "NO_TOKEN", "error": message}), format!("Error: {message} Nothing was sent."))
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::generated::tools::TOOLS;
+
+    fn tool() -> &'static ToolDef {
+        TOOLS.iter().find(|t| t.name == "opentrain_get_team").expect("tool in the table")
+    }
+
+    #[test]
+    fn a_huge_answer_becomes_an_error_with_a_snippet() {
+        let big = json!({"team": {"notes": "x".repeat(MAX_RESULT_BYTES)}});
+        let r = ok(tool(), big, None);
+        assert_eq!(r.is_error, Some(true));
+        let s = r.structured_content.unwrap_or_default();
+        assert_eq!(s["code"], "RESPONSE_TOO_LARGE");
+        assert!(s["details"]["snippet"].as_str().is_some_and(|t| t.starts_with("{\"team\"") && t.len() <= 200));
+    }
+
+    #[test]
+    fn non_objects_are_wrapped_and_objects_kept() {
+        let r = ok(tool(), json!([1, 2]), Some("two".into()));
+        assert_eq!(r.structured_content, Some(json!({"result": [1, 2]})));
+        assert_eq!(r.is_error, Some(false));
+        let r = ok(tool(), json!({"team": {"id": "t1"}, "extra": true}), None);
+        assert_eq!(r.structured_content, Some(json!({"team": {"id": "t1"}, "extra": true})));
+    }
+}

@@ -127,25 +127,33 @@ fn item_line(item: &Value) -> String {
 /// The pending-approval text: what the human must do, where, by when, and how to follow up.
 fn approval_text(out: &mut String, approval: &Map<String, Value>, message: Option<&str>) {
     let a = Value::Object(approval.clone());
-    let id = str_at(&a, "id").unwrap_or("?");
+    let id = str_at(&a, "id");
     let kind = str_at(&a, "type").unwrap_or("action");
     let status = str_at(&a, "status").unwrap_or("pending");
     if status == "pending" {
-        let url = str_at(&a, "approvalUrl").unwrap_or("(no approvalUrl in the response; see the OpenTrain app)");
+        let url = str_at(&a, "approvalUrl");
         let _ = writeln!(out, "Waiting for a human: this {kind} does nothing until a signed-in human opens");
-        let _ = writeln!(out, "  {url}");
+        let _ =
+            writeln!(out, "  {}", url.unwrap_or("the pending approval in the OpenTrain app (no approvalUrl was sent)"));
         let _ = writeln!(out, "and confirms it. Nothing in this server can confirm it.");
-        let _ = writeln!(out, "Approval {id}: pending, expires {}.", str_at(&a, "expiresAt").unwrap_or("(not given)"));
+        let expires =
+            str_at(&a, "expiresAt").map(|e| format!("expires {e}")).unwrap_or_else(|| "no expiry given".into());
+        let _ = writeln!(out, "Approval {}: pending, {expires}.", id.unwrap_or("(no id sent)"));
         if let Some(m) = message {
             let _ = writeln!(out, "{}", short(m));
         }
-        let _ = writeln!(
-            out,
-            "Next: give the human the link above, then call opentrain_wait_for_approval with approvalId \"{id}\" \
-             (or check later with opentrain_get_approval)."
-        );
+        let share =
+            if url.is_some() { "give the human the link above" } else { "tell the human to confirm it in the app" };
+        let _ = match id {
+            Some(id) => writeln!(
+                out,
+                "Next: {share}, then call opentrain_wait_for_approval with approvalId \"{id}\" (or check later with \
+                 opentrain_get_approval)."
+            ),
+            None => writeln!(out, "Next: {share}; watch for approval.confirmed with opentrain_poll_updates."),
+        };
     } else {
-        let _ = writeln!(out, "Approval {id} ({kind}): {status}.");
+        let _ = writeln!(out, "Approval {} ({kind}): {status}.", id.unwrap_or("(no id sent)"));
         let mut rest = approval.clone();
         for k in ["id", "type", "status"] {
             rest.remove(k);
@@ -204,7 +212,7 @@ pub fn success(tool: &ToolDef, value: &Value) -> String {
     fields(&mut out, &top, "");
 
     for (key, items) in &lists {
-        let _ = writeln!(out, "{} {key}:", items.len());
+        let _ = writeln!(out, "{key} ({}):", items.len());
         for item in items.iter().take(MAX_ITEMS) {
             let _ = writeln!(out, "- {}", item_line(item));
         }
@@ -372,4 +380,60 @@ pub fn failure(err: &Error) -> (Value, String) {
         let _ = write!(text, "\nNext: {hint}");
     }
     (Value::Object(m), text)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::generated::tools::TOOLS;
+
+    fn tool(name: &str) -> &'static ToolDef {
+        TOOLS.iter().find(|t| t.name == name).expect("tool in the table")
+    }
+
+    #[test]
+    fn secrets_never_reach_the_text() {
+        let v = json!({"webhook": {"id": "wh_1"}, "secret": "whsec_abc", "note": "token ot_pat_xyz inside"});
+        let t = success(tool("opentrain_create_webhook"), &v);
+        assert!(!t.contains("whsec_abc") && !t.contains("ot_pat_xyz"), "{t}");
+        assert!(t.contains("wh_1") && t.contains("shown only once"), "{t}");
+    }
+
+    #[test]
+    fn a_final_approval_says_what_happened() {
+        let v = json!({"approval": {"id": "a1", "type": "proposal_hire", "status": "declined"}});
+        let t = success(tool("opentrain_get_approval"), &v);
+        assert!(t.starts_with("Approval a1 (proposal_hire): declined."), "{t}");
+        assert!(t.contains("do not repeat"), "{t}");
+    }
+
+    #[test]
+    fn long_lists_are_cut_with_a_count() {
+        let jobs: Vec<_> = (0..30).map(|i| json!({"id": format!("job_{i}"), "title": "T"})).collect();
+        let t = success(tool("opentrain_list_jobs"), &json!({"jobs": jobs, "nextCursor": null}));
+        assert!(t.contains("jobs (30):") && t.contains("job_24") && !t.contains("job_25"), "{t}");
+        assert!(t.contains("and 5 more"), "{t}");
+    }
+
+    #[test]
+    fn failures_carry_the_envelope_and_a_hint() {
+        let err = crate::Error::Api(Box::new(crate::ApiError {
+            status: 409,
+            code: "CONFLICT".into(),
+            message: "Add a payment method".into(),
+            request_id: Some("req_1".into()),
+            details: json!({"reason": "payment_method_required", "billingUrl": "https://b"}).as_object().cloned(),
+            retry_after: None,
+        }));
+        let (s, t) = failure(&err);
+        assert_eq!(
+            s,
+            json!({"status": 409, "code": "CONFLICT", "error": "Add a payment method", "requestId": "req_1",
+            "details": {"reason": "payment_method_required", "billingUrl": "https://b"}})
+        );
+        assert!(t.starts_with("Error: HTTP 409 CONFLICT: Add a payment method (request req_1)"), "{t}");
+        assert!(t.contains("https://b"), "{t}");
+    }
 }
