@@ -34,7 +34,9 @@ pub struct Options {
     #[arg(long, env = "OPENTRAIN_EXCLUDE_TOOLS", value_delimiter = ',', value_name = "TOOL,...")]
     pub exclude_tools: Vec<String>,
     /// Only offer tools that read (no drafts, messages, hires, payments, revocations, ...).
-    #[arg(long, env = "OPENTRAIN_READ_ONLY")]
+    // Boolish so the variable takes 1/0, yes/no and on/off as well as true/false.
+    #[arg(long, env = "OPENTRAIN_READ_ONLY", action = clap::ArgAction::SetTrue,
+          value_parser = clap::builder::BoolishValueParser::new())]
     pub read_only: bool,
 }
 

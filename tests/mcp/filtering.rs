@@ -68,7 +68,7 @@ async fn environment_variables_do_the_same() {
         .await
         .var("OPENTRAIN_TOOLSETS", "webhooks")
         .var("OPENTRAIN_EXCLUDE_TOOLS", "delete_webhook")
-        .var("OPENTRAIN_READ_ONLY", "true");
+        .var("OPENTRAIN_READ_ONLY", "1");
     assert_eq!(listed(&world).await, vec!["opentrain_list_webhooks", "opentrain_get_webhook"]);
 }
 
