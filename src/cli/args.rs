@@ -518,7 +518,7 @@ pub enum Updates {
 /// `opentrain webhooks ...`
 #[derive(Debug, Subcommand)]
 pub enum Webhooks {
-    /// Subscribe a URL to event types; the signing secret is written to --secret-file, never printed
+    /// Subscribe a URL to event types; the signing secret is shown once, or written to --secret-file
     Create {
         /// Absolute https URL
         #[arg(long)]
@@ -526,9 +526,9 @@ pub enum Webhooks {
         /// Event types, comma-separated or repeated, e.g. proposal.received,message.received
         #[arg(long, visible_alias = "event-type", value_name = "TYPE", value_delimiter = ',', required = true)]
         event_types: Vec<String>,
-        /// New file (mode 0600) that receives the signing secret, shown only once by the API
+        /// New file (mode 0600) that receives the signing secret instead of the screen
         #[arg(long, value_name = "PATH")]
-        secret_file: std::path::PathBuf,
+        secret_file: Option<std::path::PathBuf>,
     },
     /// List webhook subscriptions
     List,
@@ -557,7 +557,7 @@ pub enum Tokens {
         #[arg(long, value_name = "ID")]
         token_id: String,
     },
-    /// Mint a token; its secret is written to --secret-file, never printed
+    /// Mint a token; its secret is shown once, or written to --secret-file
     Create {
         /// Label (default "API token")
         #[arg(long)]
@@ -568,9 +568,9 @@ pub enum Tokens {
         /// ISO-8601 UTC expiry (default: none)
         #[arg(long, value_name = "TIME")]
         expires_at: Option<String>,
-        /// New file (mode 0600) that receives the token, shown only once by the API
+        /// New file (mode 0600) that receives the token instead of the screen
         #[arg(long, value_name = "PATH")]
-        secret_file: std::path::PathBuf,
+        secret_file: Option<std::path::PathBuf>,
     },
 }
 

@@ -64,12 +64,18 @@ impl Out {
         lock.write_all(b"\n")
     }
 
-    /// Pretty JSON, secrets masked.
+    /// Pretty JSON exactly as given: `--json` promises the API's response, unchanged.
     pub fn json_value(&mut self, v: &Value) -> io::Result<()> {
+        let text = serde_json::to_string_pretty(v).map_err(io::Error::other)?;
+        self.line(text)
+    }
+
+    /// Pretty JSON with secrets masked, for the auth commands' own structured results: the
+    /// token they received is already saved in cli.json, so showing it again only leaks it.
+    pub fn json_masked(&mut self, v: &Value) -> io::Result<()> {
         let mut v = v.clone();
         mask_secrets(&mut v);
-        let text = serde_json::to_string_pretty(&v).map_err(io::Error::other)?;
-        self.line(text)
+        self.json_value(&v)
     }
 
     /// `text` in bold when the terminal allows it.

@@ -259,7 +259,7 @@ impl App {
             Command::Webhooks(w) => match w {
                 Webhooks::Create { url, event_types, secret_file } => {
                     let args = Args::default().body(body(json!({"url": url, "eventTypes": event_types})));
-                    self.create_with_secret(O::CreateWebhook, args, &secret_file, "/secret").await
+                    self.create_with_secret(O::CreateWebhook, args, secret_file.as_deref(), "/secret").await
                 }
                 Webhooks::List => self.list(O::ListWebhooks, Args::default(), &Paging::default()).await,
                 Webhooks::Get { webhook_id } => {
@@ -276,7 +276,7 @@ impl App {
                     let scopes = (!scopes.is_empty()).then_some(scopes);
                     let args =
                         Args::default().body(body(json!({"name": name, "scopes": scopes, "expiresAt": expires_at})));
-                    self.create_with_secret(O::CreateToken, args, &secret_file, "/token").await
+                    self.create_with_secret(O::CreateToken, args, secret_file.as_deref(), "/token").await
                 }
             },
             Command::Team(Team::Show) => self.show(O::GetTeam, Args::default()).await,
@@ -413,23 +413,41 @@ impl App {
         }
     }
 
-    /// Creates something whose secret the API returns once: the secret goes to a new 0600 file
-    /// made before the request, and is masked in everything printed.
-    async fn create_with_secret(&mut self, op: O, args: Args, path: &Path, secret_at: &str) -> Result<(), Failure> {
+    /// Creates something whose secret the API returns once. With `--secret-file` the secret goes
+    /// to a new 0600 file made before the request and is masked in everything printed; without
+    /// it the secret is shown once, as the official CLI does, so scripts keep working.
+    async fn create_with_secret(
+        &mut self,
+        op: O,
+        args: Args,
+        path: Option<&Path>,
+        secret_at: &str,
+    ) -> Result<(), Failure> {
         let client = self.client()?;
         if client.token().is_none() {
             return Err(Failure::NoToken);
         }
-        let file = SecretFile::create(path)?;
+        let file = path.map(SecretFile::create).transpose()?;
         let v = self.call(&client, op, &args).await?;
-        let Some(secret) = v.pointer(secret_at).and_then(Value::as_str) else {
+        let secret = v.pointer(secret_at).and_then(Value::as_str);
+        let Some(file) = file else {
+            self.print(op, &v)?;
+            if let (false, Some(secret)) = (self.out.json, secret) {
+                let label = self.out.strong("Secret (shown once, store it now):");
+                self.out.line(format!("\n{label} {secret}"))?;
+            }
+            return Ok(());
+        };
+        let Some(secret) = secret else {
             return Err(Failure::Local(format!(
                 "the response has no secret at {secret_at}; {} was removed",
                 file.path().display()
             )));
         };
         let saved = file.keep(secret)?;
-        self.print(op, &v)?;
+        let mut shown = v.clone();
+        output::mask_secrets(&mut shown);
+        self.print(op, &shown)?;
         if !self.out.json {
             self.out.line(format!("\nSecret saved to {} (mode 0600); it is not shown again.", saved.display()))?;
         }
@@ -476,7 +494,7 @@ impl App {
         if self.out.json {
             let mut v = serde_json::to_value(&reg).map_err(|e| Failure::Local(e.to_string()))?;
             v["credentialsFile"] = json!(path);
-            return Ok(self.out.json_value(&v)?);
+            return Ok(self.out.json_masked(&v)?);
         }
         let v = serde_json::to_value(&reg).unwrap_or_default();
         self.out.line(format!("Registered agent account {}.", output::s(&v, "/registration_id")))?;
@@ -505,7 +523,7 @@ impl App {
         };
         let v = serde_json::to_value(&attempt).map_err(|e| Failure::Local(e.to_string()))?;
         if self.out.json {
-            return Ok(self.out.json_value(&v)?);
+            return Ok(self.out.json_masked(&v)?);
         }
         let sent = attempt.email_sent != Some(false);
         self.out.line(if sent {
@@ -574,7 +592,7 @@ impl App {
                 }
                 Ok(Poll::Pending | Poll::SlowDown(_)) => {
                     if self.out.json {
-                        return Ok(self.out.json_value(&json!({"status": "pending"}))?);
+                        return Ok(self.out.json_masked(&json!({"status": "pending"}))?);
                     }
                     self.out.line("Claim pending: the human has not finished yet.")?;
                     self.out.next(&["opentrain auth claim-status --wait".into()])?;
@@ -588,7 +606,7 @@ impl App {
         if self.out.json {
             v["status"] = json!("claimed");
             v["credentialsFile"] = json!(path);
-            return Ok(self.out.json_value(&v)?);
+            return Ok(self.out.json_masked(&v)?);
         }
         self.out.line("Claimed: the account now belongs to its human owner.")?;
         self.out.fields(&[("Saved to", format!("{path} (upgraded token)")), ("Scopes", output::s(&v, "/scopes"))])?;
@@ -620,7 +638,7 @@ impl App {
         if self.out.json {
             let mut v = me;
             v["credentialsFile"] = json!(path);
-            return Ok(self.out.json_value(&v)?);
+            return Ok(self.out.json_masked(&v)?);
         }
         self.out.line(format!("Logged in as {}.", who(&me)))?;
         self.out.fields(&[("Saved to", format!("{path} (mode 0600)")), ("Scopes", output::s(&me, "/token/scopes"))])?;
@@ -640,7 +658,7 @@ impl App {
         };
         if self.out.json {
             let v = json!({"deleted": deleted, "credentialsFile": path.display().to_string(), "tokenRevoked": false});
-            return Ok(self.out.json_value(&v)?);
+            return Ok(self.out.json_masked(&v)?);
         }
         if deleted {
             self.out.line(format!("Deleted {}.", path.display()))?;
@@ -664,7 +682,7 @@ impl App {
         let client = self.client_for(resolved)?;
         let me = self.call(&client, O::GetAuthMe, &Args::default()).await?;
         if self.out.json {
-            return Ok(self.out.json_value(&me)?);
+            return Ok(self.out.json_masked(&me)?);
         }
         self.out.line(format!("Signed in as {}.", who(&me)))?;
         let s = output::s;

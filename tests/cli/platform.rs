@@ -92,6 +92,21 @@ async fn webhooks_create_writes_the_secret_to_a_0600_file_and_never_prints_it() 
 }
 
 #[tokio::test]
+async fn webhooks_create_without_a_secret_file_shows_the_secret_once_like_the_official_cli() {
+    let t = Cli::start().await;
+    let mut created = fixture("money__POST_webhooks__response.json");
+    // A value the harness's leak check does not look for: here showing it is the point.
+    created["secret"] = json!("whsec_shown_once_abc");
+    t.on("POST", "/api/public/v1/webhooks", 201, created.clone()).await;
+    let o = ok(t.cmd().args(["webhooks", "create", "--url", "https://x", "--event-types", "message.received"]));
+    assert!(stdout(&o).contains("Secret (shown once, store it now): whsec_shown_once_abc"), "{}", stdout(&o));
+    let o =
+        ok(t.cmd().args(["webhooks", "create", "--url", "https://x", "--event-types", "message.received", "--json"]));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v, created, "--json is the exact API response");
+}
+
+#[tokio::test]
 async fn webhooks_list_get_delete_and_a_failed_create_leaves_no_file() {
     let t = Cli::start().await;
     let hook = fixture("money__GET_webhooks_{webhookId}__response.json");
