@@ -95,7 +95,7 @@ pub async fn register_agent(
     match claim::register(&clients.typed, &mut store, &options).await {
         Ok(reg) => {
             session.invalidate();
-            let value = to_json(&reg);
+            let value = without_secrets(to_json(&reg));
             let mut text = format!(
                 "Registered a new agent account{}.\nIts pre-claim token and claim token were saved to {} (mode 0600); \
                  this server uses them from now on.{}",
@@ -203,6 +203,7 @@ pub async fn claim_status(
                 );
             }
             session.invalidate();
+            let value = without_secrets(value);
             let scopes: Vec<String> = t.scopes.iter().map(|s| s.to_string()).collect();
             let text = format!(
                 "Claimed: a human now owns this account. The post-claim token{} was saved to {} in place of the \
@@ -386,4 +387,19 @@ pub async fn wait_for_approval(
         }
         Err(e) => result::error(&e),
     }
+}
+
+/// The saved tokens, masked: once they are in cli.json the model has no use for them, and
+/// whatever enters its context may be echoed or logged.
+fn without_secrets(mut v: Value) -> Value {
+    fn walk(v: &mut Value) {
+        match v {
+            Value::String(s) => *s = redact(s),
+            Value::Array(a) => a.iter_mut().for_each(walk),
+            Value::Object(m) => m.values_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(&mut v);
+    v
 }

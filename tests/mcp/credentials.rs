@@ -87,6 +87,8 @@ async fn register_saves_credentials_and_refuses_to_overwrite_without_force() {
     let r = call(&client, "opentrain_register_agent", json!({"agentName": "Claude Code"})).await;
     assert!(!is_error(&r), "{}", text(&r));
     assert_eq!(structured(&r)["registration_id"], "reg_1");
+    assert_eq!(structured(&r)["access_token"], "ot_pat_[redacted]", "saved, so not handed to the model");
+    assert_eq!(structured(&r)["claim_token"], "ot_clm_[redacted]");
     let t = text(&r);
     assert!(t.contains("opentrain_claim_account") && t.contains("cli.json"), "{t}");
     assert!(!t.contains("ot_pat_new") && !t.contains("ot_clm_new"), "no secret in the text: {t}");
@@ -168,6 +170,7 @@ async fn claim_status_pending_then_claimed_replaces_the_saved_token() {
     let r = call(&client, "opentrain_claim_status", json!({})).await;
     assert!(!is_error(&r), "{}", text(&r));
     assert!(!text(&r).contains("ot_pat_post"), "no secret in the text");
+    assert_eq!(structured(&r)["access_token"], "ot_pat_[redacted]", "saved, so not handed to the model");
     let saved = world.read_creds();
     assert_eq!(saved["apiToken"], "ot_pat_post");
     assert!(saved.get("claimToken").is_none(), "the claim token is dropped");
