@@ -3,6 +3,8 @@
 //! documented errors, and the behaviours the sandbox simulates.
 
 mod behaviour;
+mod binaries;
+mod browser;
 mod conformance;
 mod errors;
 mod lifecycle;
