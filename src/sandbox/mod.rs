@@ -20,10 +20,11 @@
 //! API can confirm. It binds 127.0.0.1 only and delivers webhooks to loopback URLs only.
 //!
 //! Layout: `state` (the data and its persistence), `http` (errors, parsing, auth gates), one file
-//! per API family (`agent`, `jobs`, `extract`, `market`, `hiring`, `money`, `events`) and `pages`
-//! (the HTML pages a person uses).
+//! per API family (`agent`, `jobs`, `extract`, `market`, `hiring`, `money`, `events`), `pages`
+//! (the HTML pages a person uses) and `embedded` (what a binary's `--sandbox` flag needs).
 
 mod agent;
+mod embedded;
 mod events;
 mod extract;
 mod hiring;
@@ -53,6 +54,7 @@ use tokio::{
     task::JoinHandle,
 };
 
+pub use self::embedded::Embedded;
 use self::{
     http::{ApiErr, Ctx, OAuthErr, Req, authenticate},
     state::{Delivery, State},
