@@ -381,3 +381,22 @@ async fn state_survives_a_restart_through_the_state_file() {
     let err = opentrain::sandbox::Sandbox::start(options()).await.expect_err("corrupt state");
     assert!(err.to_string().contains("sandbox.json"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_sandboxes_keep_their_own_credentials() {
+    let temp = opentrain::sandbox::Embedded::start(None).await.expect("embedded");
+    assert!(temp.base_url().starts_with("http://127.0.0.1:"));
+    let dir = temp.credentials_path().parent().expect("dir").to_path_buf();
+    assert!(dir.exists() && dir.file_name().is_some_and(|n| n.to_string_lossy().starts_with("opentrain-sandbox-")));
+    assert!(temp.sandbox().banner().contains(&format!("OPENTRAIN_API_BASE_URL={}", temp.base_url())));
+    temp.shutdown().await.expect("shutdown");
+    assert!(!dir.exists(), "the temporary home goes with the sandbox");
+
+    let state = tempfile::tempdir().expect("state dir");
+    let kept = opentrain::sandbox::Embedded::start(Some(state.path())).await.expect("embedded");
+    let c = client(kept.sandbox(), None);
+    let mut store = opentrain::CredentialsFile::load(kept.credentials_path()).expect("store");
+    opentrain::claim::register(&c, &mut store, &Default::default()).await.expect("register");
+    kept.shutdown().await.expect("shutdown");
+    assert!(state.path().join("cli.json").exists() && state.path().join("sandbox.json").exists());
+}
