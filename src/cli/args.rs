@@ -40,8 +40,14 @@ pub struct Global {
     #[arg(long, global = true)]
     pub json: bool,
     /// API origin, e.g. https://app.opentrain.ai (overrides the environment and the saved file)
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, global = true, value_name = "URL", conflicts_with_all = ["sandbox", "sandbox_state"])]
     pub base_url: Option<String>,
+    /// Run against an offline sandbox started for this command (sandbox-only credentials, no network)
+    #[arg(long, global = true)]
+    pub sandbox: bool,
+    /// Keep the sandbox's state and credentials in DIR across commands (implies --sandbox)
+    #[arg(long, global = true, value_name = "DIR")]
+    pub sandbox_state: Option<std::path::PathBuf>,
 }
 
 /// Top-level commands: one per namespace, plus `whoami`, `completions` and `version`.
@@ -100,6 +106,15 @@ pub enum Command {
     /// Print the version (same as --version)
     #[command(hide = true)]
     Version,
+    /// Serve an offline sandbox of the OpenTrain API on 127.0.0.1 until Ctrl-C
+    Sandbox {
+        /// Port on 127.0.0.1 (0 picks a free one)
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// Keep the sandbox state in FILE across runs (written atomically)
+        #[arg(long, value_name = "FILE")]
+        state: Option<std::path::PathBuf>,
+    },
 }
 
 /// `opentrain auth ...`

@@ -83,11 +83,20 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return clap_failure(&e, json, argv.len()),
     };
+    // Before the runtime exists: the sandbox flag points the environment at the sandbox.
+    let sandbox = if cli.global.sandbox || cli.global.sandbox_state.is_some() {
+        match crate::sandbox::SandboxFlag::prepare(cli.global.sandbox_state.as_deref()) {
+            Ok(s) => Some(s),
+            Err(e) => return report(Failure::Local(format!("cannot prepare the sandbox: {e}")), json),
+        }
+    } else {
+        None
+    };
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => return report(Failure::Local(format!("cannot start the async runtime: {e}")), json),
     };
-    match runtime.block_on(run::run(cli)) {
+    match runtime.block_on(run::run(cli, sandbox)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => report(f, json),
     }

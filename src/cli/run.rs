@@ -29,11 +29,20 @@ use crate::{
     raw::{self, Args},
 };
 
-/// Runs `cli` to completion.
-pub(crate) async fn run(cli: Cli) -> Result<(), Failure> {
+/// Runs `cli` to completion, against a sandbox started first when `--sandbox` prepared one.
+pub(crate) async fn run(cli: Cli, sandbox: Option<crate::sandbox::SandboxFlag>) -> Result<(), Failure> {
     let Cli { global, command } = cli;
+    let running = match &sandbox {
+        Some(flag) => Some(flag.start().await.map_err(|e| Failure::Local(format!("cannot start the sandbox: {e}")))?),
+        None => None,
+    };
     let mut app = App { out: Out::new(global.json), global };
-    app.dispatch(command).await
+    let outcome = app.dispatch(command).await;
+    if let Some(s) = running {
+        // Writes the state file, so the next `--sandbox-state` command sees this one's effects.
+        s.shutdown().await.map_err(|e| Failure::Local(format!("sandbox: {e}")))?;
+    }
+    outcome
 }
 
 struct App {
@@ -295,6 +304,7 @@ impl App {
                 Ok(())
             }
             Command::Version => Ok(self.out.line(format!("opentrain {}", env!("CARGO_PKG_VERSION")))?),
+            Command::Sandbox { port, state } => self.serve_sandbox(port, state).await,
         }
     }
 
@@ -452,6 +462,20 @@ impl App {
             self.out.line(format!("\nSecret saved to {} (mode 0600); it is not shown again.", saved.display()))?;
         }
         Ok(())
+    }
+
+    /// `opentrain sandbox`: serves until Ctrl-C, after printing where and how to point at it.
+    async fn serve_sandbox(&mut self, port: u16, state: Option<std::path::PathBuf>) -> Result<(), Failure> {
+        let options = crate::sandbox::SandboxOptions { port, state_file: state, ..Default::default() };
+        let sandbox = crate::sandbox::Sandbox::start(options)
+            .await
+            .map_err(|e| Failure::Local(format!("cannot start the sandbox: {e}")))?;
+        if self.out.json {
+            self.out.json_value(&json!({"baseUrl": sandbox.base_url()}))?;
+        } else {
+            self.out.line(sandbox.banner())?;
+        }
+        sandbox.serve_until(interrupted()).await.map_err(|e| Failure::Local(format!("sandbox: {e}")))
     }
 
     async fn auth(&mut self, a: Auth) -> Result<(), Failure> {

@@ -38,6 +38,13 @@ pub struct Options {
     #[arg(long, env = "OPENTRAIN_READ_ONLY", action = clap::ArgAction::SetTrue,
           value_parser = clap::builder::BoolishValueParser::new())]
     pub read_only: bool,
+    /// Serve against an offline sandbox started in-process on 127.0.0.1, with sandbox-only
+    /// credentials (a real token or cli.json is never used).
+    #[arg(long)]
+    pub sandbox: bool,
+    /// Keep the sandbox's state and credentials in DIR across runs (implies --sandbox).
+    #[arg(long, value_name = "DIR")]
+    pub sandbox_state: Option<std::path::PathBuf>,
 }
 
 /// The toolsets `--toolsets` accepts, besides `all`.

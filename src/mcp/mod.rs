@@ -47,12 +47,38 @@ pub async fn serve_stdio(server: Server) -> Result<(), Box<dyn std::error::Error
     Ok(())
 }
 
+/// Serves stdio, with a sandbox running beside it for the whole session when one was prepared.
+async fn serve_with(
+    server: Server,
+    sandbox: Option<crate::sandbox::SandboxFlag>,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let Some(flag) = sandbox else { return serve_stdio(server).await };
+    let running = flag.start().await?;
+    // stderr only: stdout carries nothing but the protocol.
+    eprintln!("opentrain-mcp: serving against the sandbox at {}", running.base_url());
+    let served = serve_stdio(server).await;
+    running.shutdown().await?;
+    served
+}
+
 /// The `opentrain-mcp` entry point: parses the flags, serves stdio, and returns the exit code.
 ///
 /// Logs go to stderr only; stdout carries nothing but the protocol.
 pub fn main() -> std::process::ExitCode {
     use clap::Parser;
     let options = Options::parse();
+    // Before anything reads the environment or starts a thread: --sandbox repoints both.
+    let sandbox = if options.sandbox || options.sandbox_state.is_some() {
+        match crate::sandbox::SandboxFlag::prepare(options.sandbox_state.as_deref()) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                eprintln!("opentrain-mcp: cannot prepare the sandbox: {e}");
+                return std::process::ExitCode::FAILURE;
+            }
+        }
+    } else {
+        None
+    };
     let server = match server(&options) {
         Ok(s) => s,
         Err(e) => {
@@ -69,7 +95,7 @@ pub fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(serve_stdio(server)) {
+    match runtime.block_on(serve_with(server, sandbox)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("opentrain-mcp: {}", crate::redact(&e.to_string()));

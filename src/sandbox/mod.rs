@@ -27,6 +27,7 @@ mod agent;
 mod embedded;
 mod events;
 mod extract;
+mod flag;
 mod hiring;
 mod http;
 mod jobs;
@@ -55,6 +56,7 @@ use tokio::{
 };
 
 pub use self::embedded::Embedded;
+pub use self::flag::SandboxFlag;
 use self::{
     http::{ApiErr, Ctx, OAuthErr, Req, authenticate},
     state::{Delivery, State},

@@ -1,8 +1,8 @@
 //! The sandbox through the shipped binaries: `opentrain-mcp` driven by an MCP client through the
-//! hiring lifecycle, and a shorter run of the `opentrain` CLI. Each points at a sandbox started by
-//! the test through `OPENTRAIN_API_BASE_URL` and a private config home (the binaries' own
-//! `--sandbox` flags are not wired yet). Skipped when the binaries were not built (they need the
-//! `mcp` and `cli` features, as in `cargo test --all-features`).
+//! hiring lifecycle and a shorter run of the `opentrain` CLI (both pointed at a sandbox the test
+//! starts), then the binaries' own `--sandbox`, `--sandbox-state` and `opentrain sandbox`.
+//! Skipped when the binaries were not built (they need the `mcp` and `cli` features, as in
+//! `cargo test --all-features`).
 
 use std::{path::Path, process::Stdio};
 
@@ -181,4 +181,102 @@ async fn a_short_run_of_the_opentrain_cli() {
     assert_eq!(list["proposals"].as_array().map(Vec::len), Some(3));
     let search = run(&["jobs", "search", "--q", "spanish"]).await;
     assert!(search.contains("Spanish tweet sentiment"), "{search}");
+}
+
+/// A process environment that would leak a real account into the sandbox if `--sandbox` did not
+/// replace it: a real-looking token variable and a user `cli.json` with its own token.
+fn real_user(bin: &str, home: &Path) -> tokio::process::Command {
+    let config = home.join(".config").join("opentrain");
+    std::fs::create_dir_all(&config).expect("config dir");
+    std::fs::write(config.join("cli.json"), r#"{"apiToken":"ot_pat_real_user","baseUrl":"http://127.0.0.1:9"}"#)
+        .expect("user cli.json");
+    let mut cmd = tokio::process::Command::new(bin);
+    cmd.env_clear()
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("OPENTRAIN_PERSONAL_API_TOKEN", "ot_pat_real_env")
+        .env("OT_API_TOKEN", "ot_pat_real_env")
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    cmd
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_sandbox_flag_keeps_state_in_its_dir_and_never_touches_the_user_config() {
+    let Some(bin) = CLI else {
+        eprintln!("SKIPPED the_cli_sandbox_flag: opentrain not built (enable the `cli` feature)");
+        return;
+    };
+    let home = tempfile::tempdir().expect("home");
+    let state = tempfile::tempdir().expect("state");
+    let run = |args: &[&str]| {
+        let mut cmd = real_user(bin, home.path());
+        cmd.arg("--sandbox-state").arg(state.path()).args(args);
+        async move {
+            let out = cmd.output().await.expect("run opentrain");
+            let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+            assert!(out.status.success(), "{}{stdout}", String::from_utf8_lossy(&out.stderr));
+            stdout
+        }
+    };
+    run(&["auth", "register", "--agent-name", "flag e2e"]).await;
+    let draft: Value =
+        serde_json::from_str(&run(&["jobs", "draft", "create", "--text", JOB, "--json"]).await).expect("json");
+    let job = draft["jobId"].as_str().expect("a draft in the sandbox");
+    // A second process sees the first one's draft: state and credentials persist in the dir.
+    let mine: Value = serde_json::from_str(&run(&["jobs", "list", "--json"]).await).expect("json");
+    assert!(mine["jobs"].as_array().is_some_and(|j| j.iter().any(|x| x["id"] == job)), "{mine}");
+    let sandbox_creds = CredentialsFile::load(state.path().join("opentrain").join("cli.json")).expect("creds");
+    assert!(sandbox_creds.api_token().is_some(), "register saved into the sandbox dir");
+    let user = std::fs::read_to_string(home.path().join(".config/opentrain/cli.json")).expect("user file");
+    assert_eq!(user, r#"{"apiToken":"ot_pat_real_user","baseUrl":"http://127.0.0.1:9"}"#, "untouched");
+
+    // --base-url and --sandbox contradict each other: a usage error, nothing started.
+    let out = real_user(bin, home.path()).args(["--sandbox", "--base-url", "http://x", "jobs", "list"]).output().await;
+    assert_eq!(out.expect("runs").status.code(), Some(2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opentrain_sandbox_serves_until_stopped_and_prints_its_url() {
+    let Some(bin) = CLI else {
+        eprintln!("SKIPPED opentrain_sandbox_serves: opentrain not built (enable the `cli` feature)");
+        return;
+    };
+    use tokio::io::AsyncBufReadExt;
+    let home = tempfile::tempdir().expect("home");
+    let mut child =
+        real_user(bin, home.path()).args(["sandbox", "--port", "0"]).stdout(Stdio::piped()).spawn().expect("spawn");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let mut base = None;
+    while let Some(line) = lines.next_line().await.expect("read") {
+        if let Some(url) = line.strip_prefix("OPENTRAIN_API_BASE_URL=") {
+            base = Some(url.to_string());
+            break;
+        }
+    }
+    let base = base.expect("the ready-to-paste line");
+    assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+    let jobs = reqwest::get(format!("{base}/api/public/v1/jobs")).await.expect("GET").status();
+    assert_eq!(jobs.as_u16(), 200, "the tokenless search answers");
+    child.kill().await.expect("stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opentrain_mcp_sandbox_flag_serves_tools_against_a_private_sandbox() {
+    let Some(bin) = MCP else {
+        eprintln!("SKIPPED opentrain_mcp_sandbox_flag: opentrain-mcp not built (enable the `mcp` feature)");
+        return;
+    };
+    let home = tempfile::tempdir().expect("home");
+    let mut cmd = real_user(bin, home.path());
+    cmd.arg("--sandbox");
+    let (transport, _) = TokioChildProcess::builder(cmd).stderr(Stdio::null()).spawn().expect("spawn opentrain-mcp");
+    let mcp: Mcp = ().serve(transport).await.expect("MCP handshake");
+    tool(&mcp, "opentrain_register_agent", json!({ "agentName": "MCP flag" })).await;
+    let draft = tool(&mcp, "opentrain_create_job_draft", json!({ "jobDescription": JOB })).await;
+    assert!(draft["jobId"].is_string(), "{draft}");
+    let user = std::fs::read_to_string(home.path().join(".config/opentrain/cli.json")).expect("user file");
+    assert!(user.contains("ot_pat_real_user"), "the user's credentials are untouched");
+    mcp.cancel().await.expect("close");
 }
