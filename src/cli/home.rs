@@ -84,4 +84,5 @@ pub const LOCAL_COMMANDS: &[(&str, &str)] = &[
     ("auth logout", "deletes the local credentials file"),
     ("completions", "prints a shell completion script"),
     ("version", "prints the version"),
+    ("sandbox", "serves the offline sandbox on 127.0.0.1"),
 ];
