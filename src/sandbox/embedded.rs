@@ -31,19 +31,7 @@ impl Embedded {
     /// (`sandbox.json`) and the credentials (`cli.json`) live there and survive the process;
     /// without, both live in a temporary directory removed when this value drops.
     pub async fn start(state_dir: Option<&Path>) -> Result<Embedded, SandboxError> {
-        let (dir, temp) = match state_dir {
-            Some(d) => {
-                std::fs::create_dir_all(d).map_err(|e| SandboxError::State(format!("{}: {e}", d.display())))?;
-                (d.to_path_buf(), None)
-            }
-            None => {
-                let t = tempfile::Builder::new()
-                    .prefix("opentrain-sandbox-")
-                    .tempdir()
-                    .map_err(|e| SandboxError::State(format!("temporary directory: {e}")))?;
-                (t.path().to_path_buf(), Some(t))
-            }
-        };
+        let (dir, temp) = sandbox_dir(state_dir)?;
         let state_file = state_dir.map(|d| d.join("sandbox.json"));
         let sandbox = Sandbox::start(SandboxOptions { state_file, ..Default::default() }).await?;
         Ok(Embedded { sandbox, credentials: dir.join("cli.json"), _temp: temp })
@@ -67,6 +55,23 @@ impl Embedded {
     /// Stops the sandbox gracefully and writes its state (when it has a state directory).
     pub async fn shutdown(self) -> Result<(), SandboxError> {
         self.sandbox.shutdown().await
+    }
+}
+
+/// `state_dir` created if missing, or a fresh temporary directory removed when the guard drops.
+pub(super) fn sandbox_dir(state_dir: Option<&Path>) -> Result<(PathBuf, Option<tempfile::TempDir>), SandboxError> {
+    match state_dir {
+        Some(d) => {
+            std::fs::create_dir_all(d).map_err(|e| SandboxError::State(format!("{}: {e}", d.display())))?;
+            Ok((d.to_path_buf(), None))
+        }
+        None => {
+            let t = tempfile::Builder::new()
+                .prefix("opentrain-sandbox-")
+                .tempdir()
+                .map_err(|e| SandboxError::State(format!("temporary directory: {e}")))?;
+            Ok((t.path().to_path_buf(), Some(t)))
+        }
     }
 }
 

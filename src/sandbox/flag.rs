@@ -33,19 +33,7 @@ impl SandboxFlag {
     /// Call it from a binary's `main` before any runtime or thread exists: it edits the process
     /// environment, which is only sound while nothing else can be reading it.
     pub fn prepare(state_dir: Option<&Path>) -> Result<Self, SandboxError> {
-        let (dir, temp) = match state_dir {
-            Some(d) => {
-                std::fs::create_dir_all(d).map_err(|e| SandboxError::State(format!("{}: {e}", d.display())))?;
-                (d.to_path_buf(), None)
-            }
-            None => {
-                let t = tempfile::Builder::new()
-                    .prefix("opentrain-sandbox-")
-                    .tempdir()
-                    .map_err(|e| SandboxError::State(format!("temporary directory: {e}")))?;
-                (t.path().to_path_buf(), Some(t))
-            }
-        };
+        let (dir, temp) = super::embedded::sandbox_dir(state_dir)?;
         // The port is learned from a throwaway listener so the URL can go into the environment
         // before the runtime starts; the sandbox binds it again moments later.
         let port = std::net::TcpListener::bind(("127.0.0.1", 0))
