@@ -40,7 +40,7 @@ pub struct Global {
     #[arg(long, global = true)]
     pub json: bool,
     /// API origin, e.g. https://app.opentrain.ai (overrides the environment and the saved file)
-    #[arg(long, global = true, value_name = "URL", conflicts_with_all = ["sandbox", "sandbox_state"])]
+    #[arg(long, global = true, value_name = "URL", value_parser = base_url, conflicts_with_all = ["sandbox", "sandbox_state"])]
     pub base_url: Option<String>,
     /// Run against an offline sandbox started for this command (sandbox-only credentials, no network)
     #[arg(long, global = true)]
@@ -632,4 +632,9 @@ mod tests {
         assert!(seconds("-1").is_err());
         assert!(seconds("soon").is_err());
     }
+}
+
+/// A bad `--base-url` is a usage error (exit 2), caught before anything runs.
+fn base_url(s: &str) -> Result<String, String> {
+    crate::credentials::normalize_base_url(s).map_err(|e| e.to_string())
 }

@@ -153,3 +153,13 @@ async fn ctrl_c_stops_a_wait_cleanly() {
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(t.read_config(), config, "nothing saved");
 }
+
+#[tokio::test]
+async fn a_malformed_base_url_is_a_usage_error() {
+    let t = Cli::start().await;
+    for bad in ["not a url", "ftp://example.com"] {
+        let o = fails(t.bare().args(["jobs", "search", "--base-url", bad]), 2);
+        assert!(stderr(&o).starts_with("Usage error:") && stderr(&o).contains("base URL"), "{}", stderr(&o));
+    }
+    assert!(t.requests().await.is_empty());
+}
