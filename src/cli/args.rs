@@ -615,6 +615,11 @@ fn seconds(s: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(n).map_err(|_| format!("`{s}` is not a non-negative number of seconds"))
 }
 
+/// A bad `--base-url` is a usage error (exit 2), caught before anything runs.
+fn base_url(s: &str) -> Result<String, String> {
+    crate::credentials::normalize_base_url(s).map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
@@ -632,9 +637,4 @@ mod tests {
         assert!(seconds("-1").is_err());
         assert!(seconds("soon").is_err());
     }
-}
-
-/// A bad `--base-url` is a usage error (exit 2), caught before anything runs.
-fn base_url(s: &str) -> Result<String, String> {
-    crate::credentials::normalize_base_url(s).map_err(|e| e.to_string())
 }
