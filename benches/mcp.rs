@@ -8,18 +8,16 @@
 //! panics only when an answer is wrong (the figures would then measure the wrong thing).
 
 use std::{
-    io::{self, BufRead, BufReader, Write},
-    net::{Ipv4Addr, SocketAddr},
+    io::{BufRead, BufReader, Write},
     process::{Child, ChildStdin, ChildStdout, Command, Stdio},
-    sync::Arc,
     time::{Duration, Instant},
 };
 
 use serde_json::{Value, json};
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::{TcpListener, TcpStream},
-};
+
+#[path = "support/loopback.rs"]
+mod loopback;
+use loopback::{Answer, response};
 
 const BIN: &str = env!("CARGO_BIN_EXE_opentrain-mcp");
 const TOKEN: &str = "ot_pat_bench_secret";
@@ -39,12 +37,6 @@ struct Routes {
     claim_required: Vec<u8>,
     unauthorized: Vec<u8>,
     not_found: Vec<u8>,
-}
-
-fn response(status: &str, body: &Value) -> Vec<u8> {
-    let body = body.to_string();
-    format!("HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}", body.len())
-        .into_bytes()
 }
 
 impl Routes {
@@ -71,7 +63,9 @@ impl Routes {
             not_found: response("404 Not Found", &json!({"error": "no such route", "code": "NOT_FOUND"})),
         }
     }
+}
 
+impl Answer for Routes {
     fn answer(&self, head: &[u8]) -> &[u8] {
         let head = String::from_utf8_lossy(head);
         let mut lines = head.split("\r\n");
@@ -92,71 +86,9 @@ impl Routes {
     }
 }
 
-fn content_length(head: &[u8]) -> usize {
-    String::from_utf8_lossy(head)
-        .split("\r\n")
-        .filter_map(|l| l.split_once(':'))
-        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, v)| v.trim().parse().ok())
-        .unwrap_or(0)
-}
-
-async fn serve(mut sock: TcpStream, routes: Arc<Routes>) -> io::Result<()> {
-    sock.set_nodelay(true)?;
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut len = 0;
-    loop {
-        let end = loop {
-            if let Some(i) = buf[..len].windows(4).position(|w| w == b"\r\n\r\n") {
-                break i + 4;
-            }
-            if len == buf.len() {
-                return Err(io::Error::new(io::ErrorKind::InvalidData, "request head too large"));
-            }
-            let n = sock.read(&mut buf[len..]).await?;
-            if n == 0 {
-                return Ok(());
-            }
-            len += n;
-        };
-        let total = end + content_length(&buf[..end]);
-        while len < total {
-            let n = sock.read(&mut buf[len..]).await?;
-            if n == 0 {
-                return Ok(());
-            }
-            len += n;
-        }
-        sock.write_all(routes.answer(&buf[..end])).await?;
-        buf.copy_within(total..len, 0);
-        len -= total;
-    }
-}
-
 /// Starts the API on its own thread and runtime, so it never queues behind the measured side.
 fn start_api() -> String {
-    let listener = std::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).expect("bind 127.0.0.1:0");
-    listener.set_nonblocking(true).expect("non-blocking listener");
-    let url = format!("http://{}", listener.local_addr().expect("listener address"));
-    let routes = Arc::new(Routes::new());
-    std::thread::Builder::new()
-        .name("bench-api".into())
-        .spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("API runtime");
-            rt.block_on(async move {
-                let listener = TcpListener::from_std(listener).expect("tokio listener");
-                loop {
-                    if let Ok((sock, _)) = listener.accept().await {
-                        let routes = routes.clone();
-                        tokio::spawn(async move {
-                            let _ = serve(sock, routes).await;
-                        });
-                    }
-                }
-            });
-        })
-        .expect("API thread");
-    url
+    loopback::start(vec![Routes::new()]).remove(0)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,13 +7,8 @@
 use std::{
     alloc::{GlobalAlloc, Layout, System},
     hint::black_box,
-    io,
-    net::{Ipv4Addr, SocketAddr},
     pin::pin,
-    sync::{
-        Arc,
-        atomic::{AtomicUsize, Ordering::Relaxed},
-    },
+    sync::atomic::{AtomicUsize, Ordering::Relaxed},
     time::{Duration, Instant},
 };
 
@@ -22,10 +17,10 @@ use opentrain::{Client, Run, Token, types};
 use progenitor_client::ClientInfo;
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderName, HeaderValue};
 use serde_json::json;
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::{TcpListener, TcpStream},
-};
+
+#[path = "support/loopback.rs"]
+mod loopback;
+use loopback::{Answer, response};
 
 const TOKEN: &str = "ot_pat_bench_secret";
 const ME_PATH: &str = "/api/public/v1/auth/me";
@@ -124,12 +119,6 @@ struct Routes {
     bad_request: Vec<u8>,
 }
 
-fn response(status: &str, body: &serde_json::Value) -> Vec<u8> {
-    let body = body.to_string();
-    format!("HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}", body.len())
-        .into_bytes()
-}
-
 fn error(status: &str, code: &str, message: &str) -> Vec<u8> {
     response(status, &json!({"error": message, "code": code}))
 }
@@ -171,7 +160,9 @@ impl Routes {
             bad_request: error("400 Bad Request", "BAD_REQUEST", "the bench expects limit=100 and a known cursor"),
         }
     }
+}
 
+impl Answer for Routes {
     /// The response to one request head (request line and headers; a GET has no body).
     fn answer(&self, head: &[u8]) -> &[u8] {
         let Ok(head) = std::str::from_utf8(head) else { return &self.bad_request };
@@ -205,87 +196,6 @@ impl Routes {
             _ => &self.not_found,
         }
     }
-}
-
-/// Serves one keep-alive connection until the client closes it.
-async fn serve(mut sock: TcpStream, routes: Arc<Routes>) -> io::Result<()> {
-    // Without it a response split across segments can wait on delayed ACKs.
-    sock.set_nodelay(true)?;
-    let mut buf = [0u8; 16 * 1024];
-    let mut len = 0;
-    loop {
-        let end = loop {
-            if let Some(i) = buf[..len].windows(4).position(|w| w == b"\r\n\r\n") {
-                break i + 4;
-            }
-            if len == buf.len() {
-                return Err(io::Error::new(io::ErrorKind::InvalidData, "request head too large"));
-            }
-            let n = sock.read(&mut buf[len..]).await?;
-            if n == 0 {
-                return Ok(());
-            }
-            len += n;
-        };
-        sock.write_all(routes.answer(&buf[..end])).await?;
-        buf.copy_within(end..len, 0);
-        len -= end;
-    }
-}
-
-/// Starts a server thread with one listener per list length; returns their base URLs in order.
-///
-/// The server gets its own thread and single-threaded runtime so that, on two cores, client and
-/// server each have a core and do not queue behind each other on one scheduler.
-fn start_server(list_lengths: &[usize]) -> Vec<String> {
-    let listeners: Vec<(std::net::TcpListener, Arc<Routes>)> = list_lengths
-        .iter()
-        .map(|&pages| {
-            let l = std::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
-                .expect("bind an ephemeral port on 127.0.0.1");
-            l.set_nonblocking(true).expect("make the listener non-blocking for tokio");
-            (l, Arc::new(Routes::new(pages)))
-        })
-        .collect();
-    let urls = listeners
-        .iter()
-        .map(|(l, _)| format!("http://{}", l.local_addr().expect("read the listener's address")))
-        .collect();
-    std::thread::Builder::new()
-        .name("bench-server".into())
-        .spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("build the server's tokio runtime");
-            rt.block_on(async move {
-                let mut accepting = Vec::new();
-                for (l, routes) in listeners {
-                    let l = TcpListener::from_std(l).expect("hand the listener to tokio");
-                    accepting.push(tokio::spawn(async move {
-                        loop {
-                            match l.accept().await {
-                                Ok((sock, _)) => {
-                                    let routes = routes.clone();
-                                    tokio::spawn(async move {
-                                        if let Err(e) = serve(sock, routes).await {
-                                            eprintln!("bench server: connection ended with {e}");
-                                        }
-                                    });
-                                }
-                                Err(e) => eprintln!("bench server: accept failed: {e}"),
-                            }
-                        }
-                    }));
-                }
-                // The thread lives until the process exits with the report.
-                for task in accepting {
-                    let _ = task.await;
-                }
-            });
-        })
-        .expect("spawn the server thread");
-    urls
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -478,7 +388,7 @@ fn build_client(base: &str) -> Client {
 
 fn main() {
     let started = Instant::now();
-    let urls = start_server(&[LONG_PAGES, SHORT_PAGES]);
+    let urls = loopback::start(vec![Routes::new(LONG_PAGES), Routes::new(SHORT_PAGES)]);
     let (long_url, short_url) = (&urls[0], &urls[1]);
     // One thread for the client: the bench measures the call path, not cross-thread wake-ups, and
     // leaves the second core to the server.
