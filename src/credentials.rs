@@ -27,20 +27,31 @@ pub const DEFAULT_BASE_URL: &str = "https://app.opentrain.ai";
 /// assert_eq!(format!("{t:?}"), "Token(ot_pat_[redacted])");
 /// assert_eq!(t.expose(), "ot_pat_abc_secret");
 /// ```
-#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(transparent)]
 pub struct Token(String);
 
 impl Token {
-    /// Wraps a token value (surrounding whitespace is dropped).
+    /// Wraps a token value (surrounding whitespace is dropped). The value is remembered by
+    /// [`redact`](crate::redact), so it is masked wherever this process would print it.
     pub fn new(value: impl Into<String>) -> Self {
         let v: String = value.into();
-        Token(v.trim().to_string())
+        let v = v.trim().to_string();
+        crate::redact::remember(&v);
+        Token(v)
     }
 
     /// The secret value, for the one place that must send it.
     pub fn expose(&self) -> &str {
         &self.0
+    }
+}
+
+// Tokens arriving in responses (registration, the post-claim token) go through `new`, so they
+// are remembered for masking like any other.
+impl<'de> serde::Deserialize<'de> for Token {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        String::deserialize(d).map(Token::new)
     }
 }
 

@@ -31,7 +31,7 @@ pub mod mcp;
 mod open_enum;
 pub mod paginate;
 pub mod raw;
-mod redact;
+pub mod redact;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod webhook;
@@ -43,4 +43,4 @@ pub use error::{ApiError, ConfigError, Error, IntoError, OAuthError, Result};
 pub use generated::{Client, types};
 pub use open_enum::OpenEnum;
 pub use progenitor_client::ResponseValue;
-pub use redact::redact;
+pub use redact::{redact, redact_json};

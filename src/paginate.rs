@@ -1,8 +1,10 @@
 //! Cursor pagination as streams: follow `nextCursor` (and `hasMore`) until the list ends.
 //!
 //! Each stream holds one page at a time, so memory stays flat however long the list is.
-//! It stops when the server sends no cursor, says `hasMore: false`, or repeats the cursor it was
-//! given (the updates feed echoes it on an empty page; anything else would loop forever).
+//! One rule, [`Cursors`], decides when a list ends, for the streams here and for every face:
+//! it stops when the server sends no cursor, says `hasMore: false`, or echoes the cursor it was
+//! given (the updates feed does on an empty page); a cursor seen earlier (c1, c2, c1) or more
+//! than [`MAX_PAGES`] pages is an error, never an endless loop.
 //!
 //! ```no_run
 //! use futures::TryStreamExt;
@@ -14,11 +16,84 @@
 //! # Ok(()) }
 //! ```
 
-use std::future::Future;
+use std::{collections::HashSet, future::Future};
 
 use futures::{Stream, TryStreamExt, stream};
 
-use crate::{Client, Result, Run, generated::builder, types};
+use crate::{Client, Error, Result, Run, generated::builder, types};
+
+/// The most pages one listing follows: 10,000 pages of 100 is a million items, far beyond any
+/// OpenTrain list; past it the server is assumed to be looping.
+pub const MAX_PAGES: usize = 10_000;
+
+/// The pagination stop rule: feed it each page's cursor and learn whether to fetch another.
+///
+/// ```
+/// use opentrain::paginate::Cursors;
+/// let mut c = Cursors::default();
+/// assert_eq!(c.next(Some("c1"), None).unwrap(), Some("c1".to_string()));
+/// assert_eq!(c.next(Some("c2"), Some(true)).unwrap(), Some("c2".to_string()));
+/// assert!(c.next(Some("c1"), None).is_err()); // a loop, not an end
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Cursors {
+    current: Option<String>,
+    seen: HashSet<String>,
+    pages: usize,
+}
+
+impl Cursors {
+    /// Starts after a cursor the caller already holds (`--cursor`), or from the first page.
+    pub fn starting_at(cursor: Option<String>) -> Self {
+        let mut c = Self::default();
+        if let Some(cur) = cursor {
+            c.seen.insert(cur.clone());
+            c.current = Some(cur);
+        }
+        c
+    }
+
+    /// The cursor the next request should carry (`None` for the first page).
+    pub fn current(&self) -> Option<&str> {
+        self.current.as_deref()
+    }
+
+    /// Records a page that answered `next_cursor` and `has_more`; returns the cursor of the page
+    /// to fetch next, or `None` when the list is complete.
+    ///
+    /// # Errors
+    /// [`Error::InvalidResponse`] when the server repeats a cursor it sent before (other than the
+    /// one just used) or the listing passes [`MAX_PAGES`] pages.
+    pub fn next(&mut self, next_cursor: Option<&str>, has_more: Option<bool>) -> Result<Option<String>> {
+        self.pages += 1;
+        let next = next_cursor.filter(|n| !n.is_empty()).filter(|_| has_more != Some(false));
+        let Some(next) = next else { return Ok(None) };
+        if Some(next) == self.current.as_deref() {
+            return Ok(None);
+        }
+        if self.seen.contains(next) {
+            return Err(Error::InvalidResponse {
+                status: None,
+                reason: format!(
+                    "pagination loop: the server sent cursor {:?} again after {} pages; stopped",
+                    crate::redact(next),
+                    self.pages
+                ),
+                snippet: String::new(),
+            });
+        }
+        if self.pages >= MAX_PAGES {
+            return Err(Error::InvalidResponse {
+                status: None,
+                reason: format!("pagination stopped after {MAX_PAGES} pages without reaching the end"),
+                snippet: String::new(),
+            });
+        }
+        self.seen.insert(next.to_string());
+        self.current = Some(next.to_string());
+        Ok(Some(next.to_string()))
+    }
+}
 
 /// A page of a cursor-paginated list.
 pub trait Page {
@@ -36,12 +111,12 @@ where
     F: Fn(Option<String>) -> Fut + 'a,
     Fut: Future<Output = Result<P>> + 'a,
 {
-    // State: Some(cursor) = fetch that page next; None = finished.
-    stream::try_unfold((Some(None::<String>), fetch), |(state, fetch)| async move {
-        let Some(cursor) = state else { return Ok::<_, crate::Error>(None) };
-        let (items, next, has_more) = fetch(cursor.clone()).await?.into_parts();
-        let next = next.filter(|n| !n.is_empty() && Some(n) != cursor.as_ref()).filter(|_| has_more != Some(false));
-        Ok(Some((stream::iter(items.into_iter().map(Ok)), (next.map(Some), fetch))))
+    // State: Some(cursors) = fetch the page at `cursors.current()` next; None = finished.
+    stream::try_unfold((Some(Cursors::default()), fetch), |(state, fetch)| async move {
+        let Some(mut cursors) = state else { return Ok::<_, crate::Error>(None) };
+        let (items, next, has_more) = fetch(cursors.current().map(str::to_string)).await?.into_parts();
+        let more = cursors.next(next.as_deref(), has_more)?.map(|_| cursors);
+        Ok(Some((stream::iter(items.into_iter().map(Ok)), (more, fetch))))
     })
     .try_flatten()
 }

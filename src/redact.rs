@@ -1,27 +1,118 @@
-//! Removes token values from any text before it reaches an error, a log or a Debug string.
+//! The one masking policy: removes secrets from any text or JSON before it reaches an error, a
+//! log, a Debug string, the terminal or an MCP result.
+//!
+//! Two kinds of secret are masked: anything shaped like an OpenTrain secret (`ot_pat_...`,
+//! `ot_clm_...`, `ot_cat_...`, `whsec_...`), and every secret this process holds (each [`Token`]
+//! created is remembered), whatever its shape, since a server echoing a token back may have
+//! altered its prefix or wrapped it in other text.
+//!
+//! [`Token`]: crate::Token
+
+use std::sync::{Mutex, PoisonError};
+
+use serde_json::Value;
 
 /// Token prefixes OpenTrain issues; everything after one of them up to a delimiter is secret.
-const PREFIXES: [&str; 4] = ["ot_pat_", "ot_clm_", "ot_cat_", "whsec_"];
+pub(crate) const PREFIXES: [&str; 4] = ["ot_pat_", "ot_clm_", "ot_cat_", "whsec_"];
 
-/// Replaces every token in `text` by its prefix followed by `[redacted]`.
+/// Secrets shorter than this are not remembered: masking every "abc" in a text hides nothing
+/// worth hiding and garbles the rest.
+const MIN_REMEMBERED: usize = 8;
+
+/// How many held secrets are remembered; the oldest is forgotten first. A process holds a
+/// handful (token in use, claim token, a post-claim token); the bound keeps a long-lived server
+/// that sees many tokens from growing without limit.
+const MAX_REMEMBERED: usize = 64;
+
+static HELD: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Remembers `secret` so that [`redact`] masks it wherever it appears, whatever its shape.
+///
+/// [`Token::new`](crate::Token::new) calls this for every token, so callers rarely need to.
+pub fn remember(secret: &str) {
+    let secret = secret.trim();
+    if secret.len() < MIN_REMEMBERED {
+        return;
+    }
+    let mut held = HELD.lock().unwrap_or_else(PoisonError::into_inner);
+    if held.iter().any(|s| s == secret) {
+        return;
+    }
+    if held.len() >= MAX_REMEMBERED {
+        held.remove(0);
+    }
+    held.push(secret.to_string());
+}
+
+/// Replaces every secret in `text`: remembered secrets by `[redacted]` (with their prefix when
+/// they have one), prefix-shaped tokens by their prefix followed by `[redacted]`.
+///
+/// A value followed by `*` is an already masked preview (`ot_pat_8f2a****91cd`) and is kept.
 ///
 /// ```
 /// assert_eq!(opentrain::redact("bad ot_pat_abc_123 here"), "bad ot_pat_[redacted] here");
+/// assert_eq!(opentrain::redact("preview ot_pat_8f2a****91cd"), "preview ot_pat_8f2a****91cd");
 /// ```
 pub fn redact(text: &str) -> String {
+    let held = HELD.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    let mut text = text.to_string();
+    for secret in &held {
+        if text.contains(secret.as_str()) {
+            text = text.replace(secret.as_str(), &mask(secret));
+        }
+    }
+    redact_shaped(&text)
+}
+
+fn redact_shaped(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some((at, prefix)) = PREFIXES.iter().filter_map(|p| rest.find(p).map(|i| (i, *p))).min() {
         out.push_str(&rest[..at + prefix.len()]);
         let tail = &rest[at + prefix.len()..];
         let end = tail.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-')).unwrap_or(tail.len());
-        if end > 0 {
+        let preview = tail[end..].starts_with('*');
+        let already = tail.starts_with("[redacted]");
+        if end > 0 && !preview && !already {
             out.push_str("[redacted]");
+        } else {
+            out.push_str(&tail[..end]);
         }
         rest = &tail[end..];
     }
     out.push_str(rest);
     out
+}
+
+/// Applies [`redact`] to every string of a JSON value (object keys included), in place.
+///
+/// ```
+/// let mut v = serde_json::json!({"token": "ot_pat_abc", "n": 1, "list": ["see ot_clm_x9"]});
+/// opentrain::redact_json(&mut v);
+/// assert_eq!(v, serde_json::json!({"token": "ot_pat_[redacted]", "n": 1, "list": ["see ot_clm_[redacted]"]}));
+/// ```
+pub fn redact_json(v: &mut Value) {
+    match v {
+        Value::String(s) => {
+            let r = redact(s);
+            if r != *s {
+                *s = r;
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(redact_json),
+        Value::Object(m) => {
+            if m.keys().any(|k| redact(k) != *k) {
+                let old = std::mem::take(m);
+                for (k, mut v) in old {
+                    redact_json(&mut v);
+                    m.insert(redact(&k), v);
+                }
+            } else {
+                m.values_mut().for_each(redact_json);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// How a secret shows in Debug and Display output: its kind, never its value.
@@ -44,5 +135,29 @@ mod tests {
         assert_eq!(redact("no secrets"), "no secrets");
         assert_eq!(mask("ot_pat_abc"), "ot_pat_[redacted]");
         assert_eq!(mask("plain"), "[redacted]");
+    }
+
+    #[test]
+    fn masks_a_remembered_secret_of_any_shape_and_is_idempotent() {
+        remember("sk-live-unshaped-9f8e7d");
+        let once = redact("code=Xsk-live-unshaped-9f8e7dY and ot_pat_q");
+        assert_eq!(once, "code=X[redacted]Y and ot_pat_[redacted]");
+        assert_eq!(redact(&once), once);
+        // Short values are not remembered: they would garble ordinary text.
+        remember("abc");
+        assert_eq!(redact("abc"), "abc");
+    }
+
+    #[test]
+    fn keeps_masked_previews() {
+        assert_eq!(redact("ot_pat_8f2a****91cd"), "ot_pat_8f2a****91cd");
+        assert_eq!(redact("ends with ot_pat_"), "ends with ot_pat_");
+    }
+
+    #[test]
+    fn json_keys_and_values() {
+        let mut v = serde_json::json!({"ot_pat_key1": ["whsec_abc", 2]});
+        redact_json(&mut v);
+        assert_eq!(v, serde_json::json!({"ot_pat_[redacted]": ["whsec_[redacted]", 2]}));
     }
 }

@@ -103,3 +103,23 @@ async fn an_error_mid_stream_is_yielded_and_ends_it() {
     let err = s.try_next().await.expect_err("second page fails");
     assert_eq!(err.status(), Some(400));
 }
+
+#[tokio::test]
+async fn an_alternating_cursor_is_an_error_not_an_endless_loop() {
+    let server = MockServer::start().await;
+    // c1 -> c2 -> c1 -> ...: before the fix the stream never ended.
+    for (cursor, next) in [(None, "c1"), (Some("c1"), "c2"), (Some("c2"), "c1")] {
+        let m = Mock::given(method("GET")).and(path("/api/public/v1/jobs/mine"));
+        let m = match cursor {
+            Some(c) => m.and(query_param("cursor", c)),
+            None => m.and(query_param_is_missing("cursor")),
+        };
+        m.respond_with(ResponseTemplate::new(200).set_body_json(json!({"jobs": [job(0)], "nextCursor": next})))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    let (c, _) = client(&server);
+    let err = c.list_my_jobs_stream(|b| b).try_collect::<Vec<_>>().await.expect_err("a loop is an error");
+    assert!(err.to_string().contains("pagination loop"), "{err}");
+}

@@ -66,3 +66,13 @@ fn debug_never_shows_the_secret() {
     let shown = format!("{:?}", Verifier::new(SECRET));
     assert!(!shown.contains("test_secret"), "{shown}");
 }
+
+#[test]
+fn a_header_stuffed_with_signatures_is_refused_before_any_hashing() {
+    let v = Verifier::new(SECRET);
+    let stuffed = format!("t={T},{}v1={SIG}", "v1=00,".repeat(8));
+    assert_eq!(v.verify_at(&stuffed, BODY, T), Err(SignatureError::Malformed("more than 8 `v1=` signatures")));
+    // A rotated secret's second entry still verifies.
+    let two = format!("t={T},v1={},v1={SIG}", "ab".repeat(32));
+    assert_eq!(v.verify_at(&two, BODY, T), Ok(()));
+}
