@@ -3,7 +3,7 @@
 //! Prints the base URL and an `OPENTRAIN_API_BASE_URL=...` line. CI starts it to run
 //! schemathesis against a live server (scripts/schemathesis.sh).
 
-use opentrain::sandbox::{Sandbox, SandboxOptions};
+use opentrain_sandbox::{Sandbox, SandboxOptions};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

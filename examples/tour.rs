@@ -12,9 +12,9 @@ use opentrain::{
     Client, CredentialsFile, Run, Token,
     approvals::{ApprovalWait, wait_for_approval},
     claim::{ClaimWait, RegisterOptions, register, start_claim, wait_for_claim},
-    sandbox::{Sandbox, SandboxOptions},
     types::{self, EndContractResult},
 };
+use opentrain_sandbox::{Sandbox, SandboxOptions};
 use serde_json::Value;
 
 const JOB: &str = "Spanish tweet sentiment\n\

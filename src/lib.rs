@@ -16,24 +16,19 @@
 //! # Ok(()) }
 //! ```
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod approvals;
 mod call;
 pub mod claim;
-#[cfg(feature = "cli")]
-pub mod cli;
 mod client;
 pub mod credentials;
 mod error;
 pub mod generated;
-#[cfg(feature = "mcp")]
-pub mod mcp;
 mod open_enum;
 pub mod paginate;
 pub mod raw;
 pub mod redact;
-#[cfg(feature = "sandbox")]
-pub mod sandbox;
 pub mod webhook;
 
 pub use call::{RetryEvent, RetryPolicy, Run};

@@ -1,0 +1,257 @@
+//! The command-line face: the official CLI's commands over the spec-generated raw client.
+//!
+//! - [`args`]: the clap command tree (every command of the official CLI, plus `tokens create`,
+//!   `approvals wait` and `completions`);
+//! - [`home`]: which command calls each operation of the spec, checked exhaustively;
+//! - `run`: command → operation id + string parameters + JSON body → [`opentrain::raw::Client::call`],
+//!   and the flows that are more than one call (register, claim, login, waits);
+//! - `output`: `--json` or the human summary; `input`: `--set`, files, secret files;
+//!   `progress`: spinners and plain progress lines for long waits.
+//!
+//! Exit codes: 0 success, 1 API, network or local failure, 2 usage error, 130 interrupted.
+//! A closed stdout (`| head`) ends the process quietly with 0.
+#![forbid(unsafe_code)]
+
+use std::{collections::BTreeMap, ffi::OsString, io::Write, process::ExitCode};
+
+use clap::Parser;
+use serde_json::{Value, json};
+
+use opentrain::{Error, generated::meta::OperationId};
+
+mod args;
+#[cfg(test)]
+mod home;
+#[cfg(test)]
+mod home_tests;
+mod input;
+mod output;
+mod progress;
+mod run;
+
+/// Why a command did not succeed; [`report`] turns it into stderr text and an exit code.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// The command line is wrong (exit 2).
+    Usage(String),
+    /// A call of `op` failed; `path` is the request path with its parameters filled in.
+    Call { op: OperationId, path: String, error: Error },
+    /// A library step that is not one API call failed (credentials file, a wait, ...).
+    Lib(Error),
+    /// The operation needs a token and none is configured.
+    NoToken,
+    /// Something local failed (exit 1).
+    Local(String),
+    /// The final state is not the one asked for (a declined approval).
+    Unsuccessful(String),
+    /// Ctrl-C during a wait; the message says how to resume (exit 130).
+    Interrupted(String),
+    /// stdout was closed by the reader: stop quietly.
+    BrokenPipe,
+}
+
+impl Failure {
+    /// A failed call of `op` with these path parameters (none for the agent endpoints).
+    fn call(op: OperationId, params: &BTreeMap<String, String>, error: Error) -> Self {
+        let template = opentrain::generated::meta::operation(op.id()).map(|m| m.path).unwrap_or_default();
+        let mut path = template.to_string();
+        for (name, value) in params {
+            path = path.replace(&format!("{{{name}}}"), value);
+        }
+        Failure::Call { op, path, error }
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            Failure::BrokenPipe
+        } else {
+            Failure::Local(format!("cannot write the output: {e}"))
+        }
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Lib(e)
+    }
+}
+
+/// Runs the CLI with the process's arguments and returns its exit code.
+pub fn main() -> ExitCode {
+    let argv: Vec<OsString> = std::env::args_os().collect();
+    // Known before parsing, so even a usage error honours --json.
+    let json = argv.iter().any(|a| a == "--json");
+    let cli = match args::Cli::try_parse_from(&argv) {
+        Ok(cli) => cli,
+        Err(e) => return clap_failure(&e, json, argv.len()),
+    };
+    // Before the runtime exists: the sandbox flag points the environment at the sandbox.
+    let sandbox = if cli.global.sandbox || cli.global.sandbox_state.is_some() {
+        match opentrain_sandbox::SandboxFlag::prepare(cli.global.sandbox_state.as_deref()) {
+            Ok(s) => Some(s),
+            Err(e) => return report(Failure::Local(format!("cannot prepare the sandbox: {e}")), json),
+        }
+    } else {
+        None
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return report(Failure::Local(format!("cannot start the async runtime: {e}")), json),
+    };
+    match runtime.block_on(run::run(cli, sandbox)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => report(f, json),
+    }
+}
+
+/// Help and version go to stdout with exit 0; everything else clap rejects is a usage error.
+fn clap_failure(e: &clap::Error, json: bool, argc: usize) -> ExitCode {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = e.print();
+            ExitCode::SUCCESS
+        }
+        // Bare `opentrain` shows the help, as the official CLI does.
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand if argc <= 1 => {
+            let _ = write!(std::io::stdout(), "{}", e.render());
+            ExitCode::SUCCESS
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            report(Failure::Usage(format!("a subcommand is needed\n\n{}", e.render())), json)
+        }
+        _ => {
+            let text = e.render().to_string();
+            let text = text.strip_prefix("error: ").unwrap_or(&text).trim_end();
+            report(Failure::Usage(text.to_string()), json)
+        }
+    }
+}
+
+/// Prints a failure on stderr (and its envelope as one JSON line with `--json`); the exit code.
+fn report(failure: Failure, json: bool) -> ExitCode {
+    let (lines, envelope, code): (Vec<String>, Value, u8) = match failure {
+        Failure::BrokenPipe => return ExitCode::SUCCESS,
+        Failure::Usage(msg) => {
+            (vec![format!("Usage error: {msg}")], json!({"error": first_line(&msg), "code": "USAGE_ERROR"}), 2)
+        }
+        Failure::NoToken => {
+            let msg = "no OpenTrain API token: set OT_API_TOKEN (or OPENTRAIN_API_TOKEN), log in with \
+                       `opentrain auth login --api-key <token>`, or register an agent with `opentrain auth register`";
+            (vec![format!("Error: {msg}")], json!({"error": msg, "code": "NO_TOKEN"}), 1)
+        }
+        Failure::Local(msg) => (vec![format!("Error: {msg}")], json!({"error": msg, "code": "LOCAL_ERROR"}), 1),
+        Failure::Unsuccessful(msg) => {
+            (vec![format!("Error: {msg}")], json!({"error": msg, "code": "NOT_CONFIRMED"}), 1)
+        }
+        Failure::Interrupted(msg) => {
+            (vec![format!("Interrupted: {msg}")], json!({"error": msg, "code": "INTERRUPTED"}), 130)
+        }
+        Failure::Call { op, path, error } => describe(Some((op, path)), &error),
+        Failure::Lib(error) => describe(None, &error),
+    };
+    let mut err = std::io::stderr().lock();
+    for line in lines {
+        let _ = writeln!(err, "{line}");
+    }
+    if json {
+        let mut envelope = envelope;
+        output::mask_secrets(&mut envelope);
+        let _ = writeln!(err, "{envelope}");
+    }
+    ExitCode::from(code)
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or(s)
+}
+
+/// The stderr lines and envelope of a library error.
+fn describe(call: Option<(OperationId, String)>, error: &Error) -> (Vec<String>, Value, u8) {
+    let call = call
+        .and_then(|(o, path)| opentrain::generated::meta::operation(o.id()).map(|m| format!("{} {path}", m.method)));
+    let at = |msg: String| match &call {
+        Some(c) => format!("{c}: {msg}"),
+        None => msg,
+    };
+    match error {
+        Error::Api(e) => {
+            let head = if e.code.is_empty() { String::new() } else { format!(" {}", e.code) };
+            let mut lines = vec![format!("Error (HTTP {}{head}): {}", e.status, e.message)];
+            if let Some(d) = &e.details {
+                let mut d = Value::Object(d.clone());
+                output::mask_secrets(&mut d);
+                lines.push(format!("Details: {d}"));
+            }
+            if let Some(id) = &e.request_id {
+                lines.push(format!("Request ID: {id}"));
+            }
+            lines.extend(api_hint(e));
+            (lines, e.to_envelope(), 1)
+        }
+        Error::OAuth(e) => {
+            let msg = e.description.clone().unwrap_or_else(|| e.error.clone());
+            let mut lines = vec![format!("Error (HTTP {} {}): {msg}", e.status, e.error)];
+            let hint = match e.error.as_str() {
+                "expired_token" => {
+                    Some("the claim window closed: register a new agent with `opentrain auth register --force`")
+                }
+                "access_denied" => Some("the human declined the claim"),
+                "invalid_grant" => {
+                    Some("the claim token is unknown or its token was already delivered: check `opentrain auth status`")
+                }
+                _ => None,
+            };
+            lines.extend(hint.map(|h| format!("Next: {h}")));
+            let mut env = json!({"error": e.error});
+            if let Some(d) = &e.description {
+                env["error_description"] = json!(d);
+            }
+            (lines, env, 1)
+        }
+        Error::Transport { attempts, .. } | Error::Timeout { attempts } => {
+            let code = if matches!(error, Error::Timeout { .. }) { "TIMEOUT" } else { "TRANSPORT_ERROR" };
+            let msg = at(error.to_string());
+            (vec![format!("Error: {msg}")], json!({"error": msg, "code": code, "details": {"attempts": attempts}}), 1)
+        }
+        Error::InvalidResponse { status, .. } => {
+            let msg = at(error.to_string());
+            (
+                vec![format!("Error: {msg}")],
+                json!({"error": msg, "code": "INVALID_RESPONSE", "details": {"status": status}}),
+                1,
+            )
+        }
+        Error::WaitTimedOut { .. } => {
+            let msg = error.to_string();
+            (vec![format!("Error: {msg}")], json!({"error": msg, "code": "WAIT_TIMED_OUT"}), 1)
+        }
+        other => {
+            let msg = at(other.to_string());
+            (vec![format!("Error: {msg}")], json!({"error": msg, "code": "LOCAL_ERROR"}), 1)
+        }
+    }
+}
+
+/// The next step for API errors whose cure is known.
+fn api_hint(e: &opentrain::ApiError) -> Option<String> {
+    if e.reason() == Some("account_claim_required") {
+        return Some(
+            "Next: a human must claim this account first: opentrain auth claim --email <their address>".into(),
+        );
+    }
+    if e.reason() == Some("not_fit_confirmation_required") {
+        return Some("Next: to hire anyway, run the command again with --confirm-not-fit".into());
+    }
+    if let Some(url) = e.billing_url() {
+        return Some(format!("Next: a human adds a payment method at {url}"));
+    }
+    match e.status {
+        401 => Some(
+            "Next: check the token with `opentrain auth status`, or log in again with `opentrain auth login`".into(),
+        ),
+        _ => None,
+    }
+}

@@ -1,0 +1,326 @@
+//! MCP server benchmark, measured on the built `opentrain-mcp` as a process.
+//!
+//! Figures: cold start to an answered `tools/list` (median of 20 fresh processes), peak RSS
+//! (`VmHWM`) after 1,000 tool calls, the latency a tool call adds over a direct library call to
+//! the same local server (medians), and the byte size of the `tools/list` answer with every tool
+//! and with filters. Everything talks to a keep-alive HTTP/1.1 server on 127.0.0.1 in this
+//! process. Run with `cargo bench --features mcp --bench mcp`; it prints one line per figure and
+//! panics only when an answer is wrong (the figures would then measure the wrong thing).
+
+use std::{
+    io::{BufRead, BufReader, Write},
+    process::{Child, ChildStdin, ChildStdout, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use serde_json::{Value, json};
+
+#[path = "../../../benches/support/loopback.rs"]
+mod loopback;
+use loopback::{Answer, response};
+
+const BIN: &str = env!("CARGO_BIN_EXE_opentrain-mcp");
+const TOKEN: &str = "ot_pat_bench_secret";
+const COLD_STARTS: usize = 20;
+const RSS_CALLS: usize = 1_000;
+const WARMUP: usize = 300;
+const ROUNDS: usize = 60;
+const BLOCK: usize = 25;
+
+// ---------------------------------------------------------------------------------------------
+// Local API
+
+/// Pre-rendered answers, so the server's own work stays out of the figures.
+struct Routes {
+    credits: Vec<u8>,
+    jobs: Vec<u8>,
+    claim_required: Vec<u8>,
+    unauthorized: Vec<u8>,
+    not_found: Vec<u8>,
+}
+
+impl Routes {
+    fn new() -> Self {
+        let jobs: Vec<Value> = (0..50)
+            .map(|i| {
+                json!({"id": format!("job-{i:03}"), "title": format!("Label Spanish tweets, batch {i}"),
+                    "status": "OPEN", "payType": "PAY_PER_LABEL", "country": "ES", "language": "Spanish",
+                    "createdAt": "2026-01-01T00:00:00.000Z", "jobUrl": format!("https://app.opentrain.ai/jobs/job-{i:03}")})
+            })
+            .collect();
+        Self {
+            credits: response(
+                "200 OK",
+                &json!({"credits": {"balanceUsd": 125.5, "heldUsd": 20, "availableUsd": 105.5, "currency": "USD"}}),
+            ),
+            jobs: response("200 OK", &json!({"jobs": jobs, "nextCursor": "c2", "generatedAt": "2026-01-01T00:00:00Z"})),
+            claim_required: response(
+                "403 Forbidden",
+                &json!({"error": "A human must claim this agent account first.", "code": "FORBIDDEN", "requestId": "req_1",
+                    "details": {"reason": "account_claim_required", "claimUrl": "https://app.opentrain.ai/claim"}}),
+            ),
+            unauthorized: response("401 Unauthorized", &json!({"error": "bad token", "code": "UNAUTHORIZED"})),
+            not_found: response("404 Not Found", &json!({"error": "no such route", "code": "NOT_FOUND"})),
+        }
+    }
+}
+
+impl Answer for Routes {
+    fn answer(&self, head: &[u8]) -> &[u8] {
+        let head = String::from_utf8_lossy(head);
+        let mut lines = head.split("\r\n");
+        let mut first = lines.next().unwrap_or_default().split(' ');
+        let (method, target) = (first.next().unwrap_or_default(), first.next().unwrap_or_default());
+        let path = target.split('?').next().unwrap_or_default();
+        let authorized = lines
+            .filter_map(|l| l.split_once(':'))
+            .any(|(k, v)| k.eq_ignore_ascii_case("authorization") && v.trim().strip_prefix("Bearer ") == Some(TOKEN));
+        match (method, path) {
+            // Tokenless: no header expected.
+            ("GET", "/api/public/v1/jobs") => &self.jobs,
+            _ if !authorized => &self.unauthorized,
+            ("GET", "/api/public/v1/credits") => &self.credits,
+            ("POST", "/api/public/v1/proposals/p1/hire") => &self.claim_required,
+            _ => &self.not_found,
+        }
+    }
+}
+
+/// Starts the API on its own thread and runtime, so it never queues behind the measured side.
+fn start_api() -> String {
+    loopback::start(vec![Routes::new()]).remove(0)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The server as a process
+
+struct Mcp {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+    line: String,
+}
+
+impl Mcp {
+    fn spawn(api: &str, home: &std::path::Path, flags: &[&str]) -> Self {
+        let mut child = Command::new(BIN)
+            .env_clear()
+            .env("HOME", home)
+            .env("XDG_CONFIG_HOME", home.join(".config"))
+            .env("OPENTRAIN_API_BASE_URL", api)
+            .env("OPENTRAIN_PERSONAL_API_TOKEN", TOKEN)
+            .args(flags)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn opentrain-mcp");
+        let stdin = child.stdin.take().expect("stdin");
+        let stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        Self { child, stdin, stdout, line: String::new() }
+    }
+
+    fn send(&mut self, message: &str) {
+        self.stdin.write_all(message.as_bytes()).expect("write to the server");
+    }
+
+    /// The next line the server writes (kept in `self.line`).
+    fn recv(&mut self) -> &str {
+        self.line.clear();
+        let n = self.stdout.read_line(&mut self.line).expect("read from the server");
+        assert!(n > 0, "the server closed stdout");
+        &self.line
+    }
+
+    fn initialize(&mut self) {
+        self.send(&format!("{}\n{}\n", INITIALIZE, INITIALIZED));
+        let answer = self.recv();
+        assert!(answer.contains("\"serverInfo\""), "initialize failed: {answer}");
+    }
+
+    fn vm(&self, key: &str) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    fn finish(mut self) {
+        drop(self.stdin);
+        let _ = self.child.wait();
+    }
+}
+
+const INITIALIZE: &str = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}"#;
+const INITIALIZED: &str = r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#;
+const TOOLS_LIST: &str = r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#;
+
+fn tool_call(id: u64, name: &str, args: &Value) -> String {
+    format!(
+        "{}\n",
+        json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": name, "arguments": args}})
+    )
+}
+
+fn median(v: &mut [Duration]) -> Duration {
+    v.sort_unstable();
+    v[v.len() / 2]
+}
+
+fn micros(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+// ---------------------------------------------------------------------------------------------
+// Figures
+
+fn cold_start(api: &str, home: &std::path::Path) {
+    // Two unmeasured runs load the binary into the page cache, as on a machine that ran it before.
+    let mut times = Vec::new();
+    for i in 0..COLD_STARTS + 2 {
+        let start = Instant::now();
+        let mut mcp = Mcp::spawn(api, home, &[]);
+        mcp.send(&format!("{INITIALIZE}\n{INITIALIZED}\n{TOOLS_LIST}\n"));
+        loop {
+            let line = mcp.recv();
+            if line.starts_with(r#"{"jsonrpc":"2.0","id":2,"#) {
+                assert!(line.contains("opentrain_wait_for_approval"), "tools/list lacks a tool");
+                break;
+            }
+        }
+        let took = start.elapsed();
+        mcp.finish();
+        if i >= 2 {
+            times.push(took);
+        }
+    }
+    let min = *times.iter().min().unwrap_or(&Duration::ZERO);
+    let med = median(&mut times);
+    let p90 = times[times.len() * 9 / 10];
+    println!(
+        "cold start to answered tools/list: median {:.2} ms (min {:.2}, p90 {:.2}; {COLD_STARTS} fresh processes)",
+        med.as_secs_f64() * 1e3,
+        min.as_secs_f64() * 1e3,
+        p90.as_secs_f64() * 1e3
+    );
+}
+
+fn peak_rss(api: &str, home: &std::path::Path) {
+    let mut mcp = Mcp::spawn(api, home, &[]);
+    mcp.initialize();
+    mcp.send(&format!("{TOOLS_LIST}\n"));
+    mcp.recv();
+    let after_start = mcp.vm("VmHWM:");
+    // A realistic mix: small reads, a 50-job page, an API error, and arguments refused locally.
+    let calls = [
+        ("opentrain_get_credits", json!({})),
+        ("opentrain_search_jobs", json!({"q": "spanish", "limit": 50})),
+        ("opentrain_hire_proposal", json!({"proposalId": "p1", "milestone": {"amount": 100, "name": "Batch 1"}})),
+        ("opentrain_list_jobs", json!({"limit": 500})),
+    ];
+    for i in 0..RSS_CALLS {
+        let (name, args) = &calls[i % calls.len()];
+        mcp.send(&tool_call(10 + i as u64, name, args));
+        let line = mcp.recv();
+        assert!(line.contains("\"result\""), "{name} failed at the protocol level: {line}");
+    }
+    let hwm = mcp.vm("VmHWM:");
+    let rss = mcp.vm("VmRSS:");
+    mcp.finish();
+    println!(
+        "peak RSS (VmHWM) after {RSS_CALLS} tool calls: {:.1} MiB (VmRSS now {:.1} MiB; {:.1} MiB after initialize + tools/list)",
+        hwm as f64 / 1024.0,
+        rss as f64 / 1024.0,
+        after_start as f64 / 1024.0
+    );
+}
+
+fn added_latency(api: &str, home: &std::path::Path) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let client =
+        opentrain::Client::builder().token(opentrain::Token::new(TOKEN)).base_url(api).build().expect("library client");
+    let raw = opentrain::raw::Client::from_typed(&client);
+    let args = opentrain::raw::Args::default();
+    let direct = |n: usize, out: &mut Vec<Duration>| {
+        rt.block_on(async {
+            for _ in 0..n {
+                let start = Instant::now();
+                let v = raw.call("get_credits", &args).await.expect("direct call");
+                out.push(start.elapsed());
+                assert!(v.get("credits").is_some());
+            }
+        });
+    };
+    let mut mcp = Mcp::spawn(api, home, &[]);
+    mcp.initialize();
+    let call = tool_call(99, "opentrain_get_credits", &json!({}));
+    let mut via_mcp = |n: usize, out: &mut Vec<Duration>| {
+        for _ in 0..n {
+            let start = Instant::now();
+            mcp.send(&call);
+            let line = mcp.recv();
+            out.push(start.elapsed());
+            assert!(line.contains("\"balanceUsd\":125.5") && !line.contains("isError\":true"), "{line}");
+        }
+    };
+    let (mut sink_a, mut sink_b) = (Vec::new(), Vec::new());
+    direct(WARMUP, &mut sink_a);
+    via_mcp(WARMUP, &mut sink_b);
+    let (mut lib, mut tool) = (Vec::new(), Vec::new());
+    // Alternating blocks, so drift on a shared machine hits both alike.
+    for round in 0..ROUNDS {
+        if round % 2 == 0 {
+            direct(BLOCK, &mut lib);
+            via_mcp(BLOCK, &mut tool);
+        } else {
+            via_mcp(BLOCK, &mut tool);
+            direct(BLOCK, &mut lib);
+        }
+    }
+    mcp.finish();
+    let (l, t) = (median(&mut lib), median(&mut tool));
+    println!(
+        "tool call vs direct library call (GET /credits, {} each): median {:.1} µs vs {:.1} µs, added {:.1} µs",
+        lib.len(),
+        micros(t),
+        micros(l),
+        micros(t) - micros(l)
+    );
+}
+
+fn list_sizes(api: &str, home: &std::path::Path) {
+    let mut all = 0;
+    for flags in [&[][..], &["--toolsets", "jobs"], &["--toolsets", "auth"], &["--read-only"]] {
+        let mut mcp = Mcp::spawn(api, home, flags);
+        mcp.initialize();
+        mcp.send(&format!("{TOOLS_LIST}\n"));
+        let line = mcp.recv().trim_end().to_string();
+        mcp.finish();
+        let answer: Value = serde_json::from_str(&line).expect("tools/list is JSON");
+        let count = answer["result"]["tools"].as_array().map_or(0, Vec::len);
+        let bytes = line.len();
+        if flags.is_empty() {
+            all = bytes;
+            assert!(bytes < 64 * 1024, "tools/list is {bytes} bytes, over 64 KiB");
+        }
+        let saved = if flags.is_empty() {
+            String::new()
+        } else {
+            format!(", {:.0}% less", 100.0 * (1.0 - bytes as f64 / all as f64))
+        };
+        let label = if flags.is_empty() { "every tool".to_string() } else { flags.join(" ") };
+        println!("tools/list answer, {label}: {bytes} bytes ({count} tools{saved})");
+    }
+}
+
+fn main() {
+    let api = start_api();
+    let home = tempfile::tempdir().expect("temp HOME");
+    println!("opentrain-mcp benchmark ({BIN})");
+    list_sizes(&api, home.path());
+    cold_start(&api, home.path());
+    peak_rss(&api, home.path());
+    added_latency(&api, home.path());
+}

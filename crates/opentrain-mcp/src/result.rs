@@ -1,0 +1,133 @@
+//! The shape of every tool result: structuredContent plus a text summary, errors flagged.
+//!
+//! Success carries the API's JSON object untouched; a failure carries the error envelope with
+//! its HTTP status. Both are `Ok` at the protocol level so the model reads them; only protocol
+//! problems (an unknown tool) are JSON-RPC errors, and those are raised by the server.
+
+use rmcp::model::{CallToolResult, ContentBlock};
+use serde_json::{Value, json};
+
+use super::{schema::Violation, summary};
+use opentrain::{Error, generated::tools::ToolDef, redact};
+
+/// The largest structuredContent passed on. A bigger answer is no use to a model (it exceeds
+/// any context window) and is reported as an error with a snippet instead.
+pub const MAX_RESULT_BYTES: usize = 2 * 1024 * 1024;
+
+fn result(structured: Value, text: String, is_error: bool) -> CallToolResult {
+    let mut r = if is_error {
+        CallToolResult::error(vec![ContentBlock::text(text)])
+    } else {
+        CallToolResult::success(vec![ContentBlock::text(text)])
+    };
+    r.structured_content = Some(structured);
+    r
+}
+
+/// structuredContent must be an object (older clients drop anything else).
+fn as_object(value: Value) -> Value {
+    if value.is_object() { value } else { json!({ "result": value }) }
+}
+
+/// The JSON size of `value`, counted without building the text.
+fn encoded_len(value: &Value) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut c = Count(0);
+    // Serializing a `Value` cannot fail, and `Count` never refuses bytes.
+    let _ = serde_json::to_writer(&mut c, value);
+    c.0
+}
+
+/// A successful call: the API's JSON as structuredContent, `text` (or the generic summary).
+pub fn ok(tool: &ToolDef, value: Value, text: Option<String>) -> CallToolResult {
+    let size = encoded_len(&value);
+    if size > MAX_RESULT_BYTES {
+        let raw = value.to_string();
+        let snippet: String = redact(&raw.chars().take(200).collect::<String>());
+        return failure(
+            json!({
+                "code": "RESPONSE_TOO_LARGE",
+                "error": format!("the response is {size} bytes, more than the {MAX_RESULT_BYTES} this server passes on"),
+                "details": {"bytes": size, "snippet": snippet},
+            }),
+            format!(
+                "Error: the response is {size} bytes, too large to pass on. Narrow the request (a smaller `limit`, a \
+                 filter). It starts: {snippet}"
+            ),
+        );
+    }
+    let value = as_object(value);
+    let text = text.unwrap_or_else(|| summary::success(tool, &value));
+    result(value, text, false)
+}
+
+/// A failed call with its structured description and text.
+pub fn failure(structured: Value, text: String) -> CallToolResult {
+    result(as_object(structured), text, true)
+}
+
+/// A failed call from the library's error.
+pub fn error(err: &Error) -> CallToolResult {
+    let (structured, text) = summary::failure(err);
+    failure(structured, text)
+}
+
+/// Arguments that do not fit the tool's input schema; nothing was sent.
+pub fn invalid_argument(tool: &ToolDef, v: &Violation) -> CallToolResult {
+    failure(
+        json!({"code": "INVALID_ARGUMENT", "error": v.to_string(), "details": {"argument": v.path}}),
+        format!("Invalid arguments for {}: {v}. Nothing was sent.", tool.name),
+    )
+}
+
+/// A tool that needs a token was called without one; nothing was sent.
+pub fn no_token(tool: &ToolDef) -> CallToolResult {
+    let message = format!(
+        "{} needs an OpenTrain API token and this server has none. Either call opentrain_register_agent to create an \
+         agent account (its token is saved and used from then on; a human claims it later with \
+         opentrain_claim_account), or set OPENTRAIN_PERSONAL_API_TOKEN in this server's environment to a token minted \
+         in the OpenTrain app (Settings, API keys) and restart the server.",
+        tool.name
+    );
+    failure(json!({"code": "NO_TOKEN", "error": message}), format!("Error: {message} Nothing was sent."))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use opentrain::generated::tools::TOOLS;
+
+    fn tool() -> &'static ToolDef {
+        TOOLS.iter().find(|t| t.name == "opentrain_get_team").expect("tool in the table")
+    }
+
+    #[test]
+    fn a_huge_answer_becomes_an_error_with_a_snippet() {
+        let big = json!({"team": {"notes": "x".repeat(MAX_RESULT_BYTES)}});
+        let r = ok(tool(), big, None);
+        assert_eq!(r.is_error, Some(true));
+        let s = r.structured_content.unwrap_or_default();
+        assert_eq!(s["code"], "RESPONSE_TOO_LARGE");
+        assert!(s["details"]["snippet"].as_str().is_some_and(|t| t.starts_with("{\"team\"") && t.len() <= 200));
+    }
+
+    #[test]
+    fn non_objects_are_wrapped_and_objects_kept() {
+        let r = ok(tool(), json!([1, 2]), Some("two".into()));
+        assert_eq!(r.structured_content, Some(json!({"result": [1, 2]})));
+        assert_eq!(r.is_error, Some(false));
+        let r = ok(tool(), json!({"team": {"id": "t1"}, "extra": true}), None);
+        assert_eq!(r.structured_content, Some(json!({"team": {"id": "t1"}, "extra": true})));
+    }
+}

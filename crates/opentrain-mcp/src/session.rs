@@ -1,0 +1,125 @@
+//! The server's credentials and clients, resolved like the official MCP server and kept current.
+//!
+//! `OPENTRAIN_PERSONAL_API_TOKEN` wins outright (the file is not read); otherwise the token and
+//! base URL come from `cli.json`, which the register and claim tools (or the CLI in another
+//! terminal) may rewrite while the server runs. The file is therefore checked on every call, by
+//! its size and modification time, and the clients are rebuilt only when it changed.
+
+use std::{
+    fs,
+    path::PathBuf,
+    sync::{Arc, Mutex},
+    time::SystemTime,
+};
+
+use opentrain::{Client, Resolver, Result, credentials, raw};
+
+/// The clients one call uses, sharing one connection pool, token and base URL.
+#[derive(Clone, Debug)]
+pub struct Clients {
+    /// The typed client (register, claim and approval helpers).
+    pub typed: Client,
+    /// The raw client: exact response JSON for the generic tools.
+    pub raw: raw::Client,
+}
+
+impl Clients {
+    /// Whether these clients have a token to send.
+    pub fn has_token(&self) -> bool {
+        self.typed.token().is_some()
+    }
+}
+
+/// What a credentials file looked like when the clients were built.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Stamp {
+    /// The environment decides; the file is never read.
+    Env,
+    /// The file did not exist.
+    Missing,
+    /// Its size and modification time.
+    Seen(u64, Option<SystemTime>),
+}
+
+/// Resolves credentials on demand and caches the clients until `cli.json` changes.
+#[derive(Debug)]
+pub struct Session {
+    cached: Mutex<Option<(Stamp, Arc<Clients>)>>,
+    timeout: Option<std::time::Duration>,
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Session {
+    /// A session with the default request timeout.
+    pub fn new() -> Self {
+        Self { cached: Mutex::new(None), timeout: None }
+    }
+
+    /// A session whose requests time out after `timeout`.
+    pub fn with_timeout(timeout: std::time::Duration) -> Self {
+        Self { cached: Mutex::new(None), timeout: Some(timeout) }
+    }
+
+    fn env_token_set() -> bool {
+        Resolver::MCP.token_vars.iter().any(|k| std::env::var(k).is_ok_and(|v| !v.trim().is_empty()))
+    }
+
+    /// The credentials file the register and claim tools write.
+    pub fn credentials_path() -> Result<PathBuf> {
+        credentials::default_path()
+    }
+
+    fn stamp() -> Result<Stamp> {
+        if Self::env_token_set() {
+            return Ok(Stamp::Env);
+        }
+        Ok(match fs::metadata(Self::credentials_path()?) {
+            Ok(m) => Stamp::Seen(m.len(), m.modified().ok()),
+            Err(_) => Stamp::Missing,
+        })
+    }
+
+    /// The clients for the next call, rebuilt when the credentials file changed since the last.
+    ///
+    /// A corrupt file or an invalid base URL is an error naming the file, never showing a token.
+    pub fn clients(&self) -> Result<Arc<Clients>> {
+        let stamp = Self::stamp()?;
+        if let Ok(guard) = self.cached.lock()
+            && let Some((seen, clients)) = guard.as_ref()
+            && *seen == stamp
+        {
+            return Ok(clients.clone());
+        }
+        let resolved = Resolver::MCP.resolve(None, None)?;
+        let mut builder = Client::builder().resolved(resolved);
+        if let Some(t) = self.timeout {
+            builder = builder.timeout(t);
+        }
+        let typed = builder.build()?;
+        let clients = Arc::new(Clients { raw: raw::Client::from_typed(&typed), typed });
+        if let Ok(mut guard) = self.cached.lock() {
+            *guard = Some((stamp, clients.clone()));
+        }
+        Ok(clients)
+    }
+
+    /// Forgets the cached clients, after this process wrote the credentials file.
+    ///
+    /// The stamp check alone could miss a rewrite within the file system's timestamp
+    /// granularity that kept the size.
+    pub fn invalidate(&self) {
+        if let Ok(mut guard) = self.cached.lock() {
+            *guard = None;
+        }
+    }
+
+    /// Whether `OPENTRAIN_PERSONAL_API_TOKEN` is set, so a saved token is not the one used.
+    pub fn token_from_env(&self) -> bool {
+        Self::env_token_set()
+    }
+}
