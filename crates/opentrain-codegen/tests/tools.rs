@@ -1,25 +1,9 @@
-//! The MCP tool-table generator (`build/tools.rs`, the module `build.rs` runs) on a small fixture
+//! The MCP tool-table generator (`opentrain_codegen::tools`, which `build.rs` runs) on a small fixture
 //! spec: adding an operation with `x-mcp` adds a tool, built from the operation's own parameter
 //! and body schemas, with no hand-written Rust.
 
-#[path = "../build/tools.rs"]
-mod tools;
-
+use opentrain_codegen::tools::{self, Target, Tool};
 use serde_json::{Value, json};
-use tools::{Target, Tool};
-
-/// The walk `build.rs` does over the spec: every (path, method), paths in key order.
-fn operations(spec: &Value) -> Vec<(String, String)> {
-    let mut ops = Vec::new();
-    for (path, item) in spec["paths"].as_object().into_iter().flatten() {
-        for m in ["get", "post", "put", "patch", "delete"] {
-            if item.get(m).is_some() {
-                ops.push((path.clone(), m.to_string()));
-            }
-        }
-    }
-    ops
-}
 
 fn fixture() -> Value {
     json!({

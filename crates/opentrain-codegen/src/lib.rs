@@ -1,0 +1,504 @@
+//! The code generator behind `build.rs`: everything spec-derived, written into `OUT_DIR`.
+//!
+//! From `openapi.yaml` it writes the typed client (`codegen.rs`), the operation table
+//! (`meta.rs`), the raw client with dispatch by operation id (`raw.rs`, see [`raw`]), the MCP tool
+//! table (`tools.rs`, see [`tools`]) and, for `opentrain-httpmock`, typed mocks (`httpmock.rs`).
+//!
+//! The spec is the single source of truth: edit it, `cargo build`, and everything is regenerated.
+//! Before handing the spec to progenitor we adjust what it cannot express:
+//! named string enums become "open" enums (an unknown value the server adds later must not fail
+//! the whole response), and every operation is checked against the layouts progenitor is known to
+//! accept, so a bad edit fails with the operation's method and path instead of a bare panic.
+//! Being a library (not a `build.rs` module), all of it is unit-tested like any other code.
+
+use std::{fs, path::Path};
+
+use serde_json::Value;
+
+pub mod raw;
+pub mod tools;
+
+/// Reads a spec in YAML (or JSON, which is YAML) from `path`.
+pub fn read_spec(path: &Path) -> Result<Value, String> {
+    let text = fs::read_to_string(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    serde_norway::from_str(&text).map_err(|e| format!("{}: invalid YAML: {e}", path.display()))
+}
+
+/// The spec as the typed client is generated from it, with the names of its open enums.
+pub struct Prepared {
+    /// The spec after the adjustments (open enums renamed, string limits dropped).
+    pub spec: Value,
+    /// The spec as written (limits and enums intact), for the tool table and the faces' checks.
+    pub written: Value,
+    /// Named string enums, each generated as `OpenEnum<NameKnown>`.
+    pub open_enums: Vec<String>,
+}
+
+/// Checks the spec's operations and applies the adjustments the typed client needs.
+pub fn prepare(spec: Value) -> Result<Prepared, String> {
+    check_operations(&spec)?;
+    let written = spec.clone();
+    let mut spec = spec;
+    let open_enums = open_enums(&mut spec);
+    plain_strings(&mut spec);
+    Ok(Prepared { spec, written, open_enums })
+}
+
+/// The typed client's generation settings: our `Inner`, derives, and type replacements.
+fn typed_settings(p: &Prepared) -> Result<progenitor::GenerationSettings, String> {
+    let mut settings = base_settings()?;
+    settings.with_derive("PartialEq");
+    // `x-rust-type-replace` maps a schema onto a hand-written type (secrets onto `Token`, whose
+    // Debug never shows the value).
+    for (name, path) in replacements(&p.spec) {
+        settings.with_replacement(name, path, std::iter::empty());
+    }
+    for name in &p.open_enums {
+        settings.with_replacement(
+            name,
+            format!("crate::generated::types::{name}"),
+            [progenitor::TypeImpl::Display, progenitor::TypeImpl::FromStr].into_iter(),
+        );
+    }
+    Ok(settings)
+}
+
+/// Writes the SDK's generated files into `out`: `codegen.rs`, `meta.rs`, `raw.rs`, `tools.rs`.
+pub fn generate_sdk(spec: Value, out: &Path) -> Result<(), String> {
+    let p = prepare(spec)?;
+    let settings = typed_settings(&p)?;
+    let mut file = unparse_file(&settings, &p.spec)?;
+    // Replaced schemas get no item in `types`; an alias keeps `types::JobStatus` nameable.
+    add_to_module(&mut file, "types", &open_enum_aliases(&p.open_enums))?;
+    write(out, "codegen.rs", prettyplease::unparse(&file))?;
+    write(out, "meta.rs", meta(&p.spec) + &request_fields(&p.written))?;
+
+    // The raw client shares the typed client's error types, so both go through one error path.
+    let raw_spec = raw::raw_spec(&p.written);
+    let mut raw_settings = base_settings()?;
+    for name in ["Error", "ErrorDetails", "OAuthError"] {
+        raw_settings.with_replacement(name, format!("crate::generated::types::{name}"), std::iter::empty());
+    }
+    let raw_code = prettyplease::unparse(&unparse_file(&raw_settings, &raw_spec)?) + &raw::dispatch(&p.written);
+    write(out, "raw.rs", raw_code)?;
+
+    let table = tools::tools(&p.written)?;
+    write(out, "tools.rs", tools::render(&table))
+}
+
+/// Writes `httpmock.rs` into `out`: progenitor's typed httpmock helpers (a `MockServerExt`
+/// method and `When`/`Then` builders per operation) for the crate at `sdk_path` (`opentrain`),
+/// whose types they name. Same adjustments as the SDK, so the types match one for one.
+pub fn generate_httpmock(spec: Value, sdk_path: &str, out: &Path) -> Result<(), String> {
+    let mut p = prepare(spec)?;
+    array_queries_as_strings(&mut p.spec);
+    let mut settings = base_settings()?;
+    settings.with_derive("PartialEq");
+    // Replacements point into the SDK from outside it.
+    for (name, path) in replacements(&p.spec) {
+        let path = path.strip_prefix("crate::").map(|rest| format!("::{sdk_path}::{rest}")).unwrap_or(path);
+        settings.with_replacement(name, path, std::iter::empty());
+    }
+    for name in &p.open_enums {
+        settings.with_replacement(
+            name,
+            format!("::{sdk_path}::types::{name}"),
+            [progenitor::TypeImpl::Display, progenitor::TypeImpl::FromStr].into_iter(),
+        );
+    }
+    let parsed: openapiv3::OpenAPI =
+        serde_json::from_value(p.spec.clone()).map_err(|e| format!("not an OpenAPI 3.0 document: {e}"))?;
+    let tokens = catch_panics(|| progenitor::Generator::new(&settings).httpmock(&parsed, sdk_path))?;
+    let file: syn::File = syn::parse2(tokens).map_err(|e| format!("generated mocks do not parse: {e}"))?;
+    write(out, "httpmock.rs", prettyplease::unparse(&file))
+}
+
+/// progenitor's httpmock output calls `to_string()` on each query value, which a `Vec` lacks, so
+/// an array query parameter does not compile. For the mocks only, such a parameter is described
+/// by its wire form, one comma-separated string (how the SDK's raw client sends arrays).
+pub fn array_queries_as_strings(spec: &mut Value) {
+    let snapshot = spec.clone();
+    let is_array = |schema: &Value| resolve(&snapshot, schema)["type"] == "array";
+    for (path, method) in operations(&snapshot) {
+        let Some(list) = spec["paths"][&path][&method].get_mut("parameters").and_then(Value::as_array_mut) else {
+            continue;
+        };
+        for param in list.iter_mut() {
+            let resolved = resolve(&snapshot, param).clone();
+            if resolved["in"] == "query" && is_array(&resolved["schema"]) {
+                let mut inline = resolved;
+                inline["schema"] = serde_json::json!({"type": "string"});
+                *param = inline;
+            }
+        }
+    }
+}
+
+fn write(out: &Path, name: &str, code: String) -> Result<(), String> {
+    fs::write(out.join(name), code).map_err(|e| format!("write {name}: {e}"))
+}
+
+/// `pub type X = crate::OpenEnum<XKnown>;` for each open enum, as items.
+fn open_enum_aliases(names: &[String]) -> Vec<syn::Item> {
+    names
+        .iter()
+        .filter_map(|n| {
+            let doc = format!(" `{n}`: known values typed, values added later kept as strings.");
+            let ident = syn::Ident::new(n, proc_macro2::Span::call_site());
+            let known = syn::Ident::new(&format!("{n}Known"), proc_macro2::Span::call_site());
+            syn::parse2(quote::quote! { #[doc = #doc] pub type #ident = crate::OpenEnum<#known>; }).ok()
+        })
+        .collect()
+}
+
+/// Appends `items` to the inline module `name` of `file`: a structural edit, so a change in how
+/// progenitor formats its output cannot break it.
+fn add_to_module(file: &mut syn::File, name: &str, items: &[syn::Item]) -> Result<(), String> {
+    let module = file
+        .items
+        .iter_mut()
+        .find_map(|i| match i {
+            syn::Item::Mod(m) if m.ident == name => m.content.as_mut(),
+            _ => None,
+        })
+        .ok_or_else(|| format!("generated code has no inline `{name}` module"))?;
+    module.1.extend(items.iter().cloned());
+    Ok(())
+}
+
+/// Builder-style methods on one `Client`, carrying our `Inner` for the hooks.
+fn base_settings() -> Result<progenitor::GenerationSettings, String> {
+    let mut settings = progenitor::GenerationSettings::default();
+    settings
+        .with_interface(progenitor::InterfaceStyle::Builder)
+        .with_tag(progenitor::TagStyle::Merged)
+        .with_inner_type(quote_path("crate::Inner")?);
+    Ok(settings)
+}
+
+/// Generates the code for `spec` as a syntax tree, naming the operations at fault on failure.
+fn unparse_file(settings: &progenitor::GenerationSettings, spec: &Value) -> Result<syn::File, String> {
+    let parsed: openapiv3::OpenAPI =
+        serde_json::from_value(spec.clone()).map_err(|e| format!("not an OpenAPI 3.0 document: {e}"))?;
+    let tokens = generate(settings, &parsed).map_err(|e| locate_failure(settings, spec, &e))?;
+    syn::parse2(tokens).map_err(|e| format!("generated code does not parse: {e}"))
+}
+
+fn quote_path(p: &str) -> Result<proc_macro2::TokenStream, String> {
+    p.parse().map_err(|e| format!("{p}: {e}"))
+}
+
+/// Runs progenitor, turning its panics (it asserts on some legal layouts) into errors.
+fn generate(
+    settings: &progenitor::GenerationSettings,
+    spec: &openapiv3::OpenAPI,
+) -> Result<proc_macro2::TokenStream, String> {
+    catch_panics(|| progenitor::Generator::new(settings).generate_tokens(spec))
+}
+
+fn catch_panics(
+    f: impl FnOnce() -> Result<proc_macro2::TokenStream, progenitor::Error> + std::panic::UnwindSafe,
+) -> Result<proc_macro2::TokenStream, String> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = std::panic::catch_unwind(f);
+    std::panic::set_hook(hook);
+    match result {
+        Ok(Ok(tokens)) => Ok(tokens),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(panic) => Err(panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "progenitor panicked".into())),
+    }
+}
+
+/// When the whole spec fails, generate each operation alone to name the ones at fault.
+fn locate_failure(settings: &progenitor::GenerationSettings, spec: &Value, whole: &str) -> String {
+    let mut culprits = Vec::new();
+    for (path, method) in operations(spec) {
+        let mut one = spec.clone();
+        let mut item = serde_json::Map::new();
+        item.insert(method.clone(), spec["paths"][&path][&method].clone());
+        one["paths"] = Value::Object([(path.clone(), Value::Object(item))].into_iter().collect());
+        let ok = serde_json::from_value::<openapiv3::OpenAPI>(one)
+            .map_err(|e| e.to_string())
+            .and_then(|s| generate(settings, &s).map(|_| ()));
+        if let Err(e) = ok {
+            culprits.push(format!("{} {path}: {e}", method.to_uppercase()));
+        }
+    }
+    if culprits.is_empty() {
+        format!("code generation failed: {whole}")
+    } else {
+        format!("code generation failed for:\n  {}", culprits.join("\n  "))
+    }
+}
+
+/// The HTTP methods the spec uses, in the order operations are listed.
+pub const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+/// Every (path, method) of the spec, paths in key order.
+pub fn operations(spec: &Value) -> Vec<(String, String)> {
+    let mut ops = Vec::new();
+    if let Some(paths) = spec["paths"].as_object() {
+        for (path, item) in paths {
+            for m in METHODS {
+                if item.get(m).is_some() {
+                    ops.push((path.clone(), m.to_string()));
+                }
+            }
+        }
+    }
+    ops
+}
+
+/// Checks the layout rules progenitor needs, naming the operation that breaks one.
+pub fn check_operations(spec: &Value) -> Result<(), String> {
+    let mut problems = Vec::new();
+    for (path, method) in operations(spec) {
+        let op = &spec["paths"][&path][&method];
+        let at = format!("{} {path}", method.to_uppercase());
+        if op["operationId"].as_str().is_none_or(str::is_empty) {
+            problems.push(format!("{at}: missing operationId"));
+        }
+        let Some(responses) = op["responses"].as_object() else {
+            problems.push(format!("{at}: no responses"));
+            continue;
+        };
+        let body_schema = |r: &Value| resolve(spec, r)["content"]["application/json"]["schema"].to_string();
+        let success: Vec<String> =
+            responses.iter().filter(|(code, _)| code.starts_with('2')).map(|(_, r)| body_schema(r)).collect();
+        if success.iter().any(|s| *s != success[0]) {
+            problems
+                .push(format!("{at}: its 2xx responses have different schemas; point them at one named oneOf schema"));
+        }
+        let errors: Vec<String> =
+            responses.iter().filter(|(code, _)| !code.starts_with('2')).map(|(_, r)| body_schema(r)).collect();
+        if errors.iter().any(|s| *s != errors[0]) {
+            problems.push(format!("{at}: its error responses have different schemas; use one error schema"));
+        }
+        if let Some(content) = op["requestBody"]["content"].as_object()
+            && content.len() != 1
+        {
+            problems.push(format!("{at}: the request body must have exactly one media type"));
+        }
+    }
+    if problems.is_empty() { Ok(()) } else { Err(problems.join("\n  ")) }
+}
+
+fn resolve<'a>(spec: &'a Value, v: &'a Value) -> &'a Value {
+    match v["$ref"].as_str().and_then(|r| r.strip_prefix("#/")) {
+        Some(pointer) => spec.pointer(&format!("/{pointer}")).unwrap_or(v),
+        None => v,
+    }
+}
+
+/// Emits the operation table the hand-written layer and the faces share.
+pub fn meta(spec: &Value) -> String {
+    let mut rows = String::new();
+    let mut tokenless = String::new();
+    let mut variants = String::new();
+    let mut ids = String::new();
+    let mut all = String::new();
+    for (path, method) in operations(spec) {
+        let op = &spec["paths"][&path][&method];
+        let id = op["operationId"].as_str().unwrap_or_default();
+        let tag = op["tags"][0].as_str().unwrap_or_default();
+        // `security: []` on the operation means no token is sent.
+        let no_auth = op["security"].as_array().is_some_and(Vec::is_empty);
+        let cli = match op["x-cli"]["command"].as_str() {
+            Some(c) => format!("Some({c:?})"),
+            None => "None".into(),
+        };
+        let summary = op["summary"].as_str().unwrap_or_default();
+        let description = op["description"].as_str().unwrap_or_default();
+        rows.push_str(&format!(
+            "    Operation {{ id: {id:?}, method: {:?}, path: {path:?}, tag: {tag:?}, tokenless: {no_auth}, \
+             cli: {cli}, summary: {summary:?}, description: {description:?} }},\n",
+            method.to_uppercase()
+        ));
+        if no_auth {
+            tokenless.push_str(&format!("{id:?}, "));
+        }
+        let variant: String = id
+            .split('_')
+            .map(|w| {
+                let mut c = w.chars();
+                c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+            })
+            .collect();
+        variants.push_str(&format!("    /// `{id}`\n    {variant},\n"));
+        ids.push_str(&format!("            OperationId::{variant} => {id:?},\n"));
+        all.push_str(&format!("OperationId::{variant}, "));
+    }
+    format!(
+        "/// Every operation in the spec.\npub const OPERATIONS: &[Operation] = &[\n{rows}];\n\
+         /// Operations sent without a token.\npub const TOKENLESS_OPERATIONS: &[&str] = &[{tokenless}];\n\
+         /// One variant per operation: an exhaustive `match` on it fails to compile when the spec\n\
+         /// gains an operation, so every face must decide where the new one lives.\n\
+         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]\npub enum OperationId {{\n{variants}}}\n\
+         impl OperationId {{\n    /// Every operation, in spec order.\n    pub const ALL: &[OperationId] = &[{all}];\n    /// The `operationId`.\n    pub fn id(self) -> &'static str {{\n        match self {{\n{ids}        }}\n    }}\n}}\n"
+    )
+}
+
+/// Emits the top-level fields of every JSON or form request body with their JSON type, so a face
+/// can check user input (the CLI's `--set key=value`) against the spec as written.
+fn request_fields(spec: &Value) -> String {
+    let mut rows = String::new();
+    for (path, method) in operations(spec) {
+        let op = &spec["paths"][&path][&method];
+        let Some(content) = op["requestBody"]["content"].as_object() else { continue };
+        let Some(schema) = content.values().next().map(|m| resolve(spec, &m["schema"])) else { continue };
+        let fields: String = schema["properties"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(name, s)| {
+                let s = resolve(spec, s);
+                let ty = s["type"].as_str().unwrap_or(if s.get("enum").is_some() { "string" } else { "" });
+                format!("({name:?}, {ty:?}), ")
+            })
+            .collect();
+        rows.push_str(&format!("    ({:?}, &[{fields}]),\n", op["operationId"].as_str().unwrap_or_default()));
+    }
+    format!(
+        "/// Top-level request-body fields of each operation that takes a body, as (field, JSON type);\n\
+         /// the type is empty where the spec leaves it open.\n\
+         pub const REQUEST_FIELDS: &[(&str, &[(&str, &str)])] = &[\n{rows}];\n"
+    )
+}
+
+fn replacements(spec: &Value) -> Vec<(String, String)> {
+    spec.pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .map(|schemas| {
+            schemas
+                .iter()
+                .filter_map(|(n, s)| Some((n.clone(), s.get("x-rust-type-replace")?.as_str()?.to_string())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Drops length and pattern limits from string schemas before generation. typify would turn each
+/// limited string into its own newtype, so `Some("text".into())` stops compiling; the server and
+/// the MCP/CLI argument checks (which read the spec as written) still enforce the limits.
+pub fn plain_strings(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            if m.get("type").and_then(Value::as_str) == Some("string") && !m.contains_key("enum") {
+                for k in ["maxLength", "minLength", "pattern"] {
+                    m.remove(k);
+                }
+            }
+            m.values_mut().for_each(plain_strings);
+        }
+        Value::Array(a) => a.iter_mut().for_each(plain_strings),
+        _ => {}
+    }
+}
+
+/// Renames each named string enum `X` to `XKnown` and returns the names, so the generated `X` is
+/// `OpenEnum<XKnown>`: known values stay typed and unknown ones are kept as strings.
+pub fn open_enums(spec: &mut Value) -> Vec<String> {
+    let Some(schemas) = spec.pointer_mut("/components/schemas").and_then(Value::as_object_mut) else {
+        return Vec::new();
+    };
+    let names: Vec<String> = schemas
+        .iter()
+        .filter(|(_, s)| s.get("enum").is_some() && s["type"] == "string")
+        .map(|(n, _)| n.clone())
+        .collect();
+    for name in &names {
+        let mut known = schemas[name].clone();
+        if let Some(obj) = known.as_object_mut() {
+            obj.remove("nullable");
+        }
+        schemas.insert(format!("{name}Known"), known);
+    }
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn spec_with(op: Value) -> Value {
+        json!({
+            "openapi": "3.0.3",
+            "info": {"title": "t", "version": "1"},
+            "paths": {"/widgets": {"get": op}},
+            "components": {"schemas": {
+                "Color": {"type": "string", "enum": ["red", "blue"]},
+                "Widget": {"type": "object", "properties": {
+                    "name": {"type": "string", "maxLength": 10},
+                    "color": {"$ref": "#/components/schemas/Color"}
+                }}
+            }}
+        })
+    }
+
+    fn list_widgets() -> Value {
+        json!({
+            "operationId": "list_widgets",
+            "parameters": [{"name": "tags", "in": "query", "schema": {"type": "array", "items": {"type": "string"}}}],
+            "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Widget"}}}}}
+        })
+    }
+
+    #[test]
+    fn named_string_enums_become_open_and_keep_a_known_twin() {
+        let mut spec = spec_with(list_widgets());
+        assert_eq!(open_enums(&mut spec), vec!["Color".to_string()]);
+        assert_eq!(spec["components"]["schemas"]["ColorKnown"]["enum"], json!(["red", "blue"]));
+    }
+
+    #[test]
+    fn string_limits_are_dropped_for_the_rust_types_only() {
+        let p = prepare(spec_with(list_widgets())).expect("prepares");
+        assert!(p.spec["components"]["schemas"]["Widget"]["properties"]["name"].get("maxLength").is_none());
+        assert_eq!(p.written["components"]["schemas"]["Widget"]["properties"]["name"]["maxLength"], 10);
+    }
+
+    #[test]
+    fn a_broken_layout_names_the_operation() {
+        let mut op = list_widgets();
+        op.as_object_mut().map(|o| o.remove("operationId"));
+        let err = check_operations(&spec_with(op)).expect_err("no operationId");
+        assert!(err.contains("GET /widgets: missing operationId"), "{err}");
+    }
+
+    #[test]
+    fn array_query_parameters_are_strings_for_the_mocks() {
+        let mut spec = spec_with(list_widgets());
+        array_queries_as_strings(&mut spec);
+        assert_eq!(spec["paths"]["/widgets"]["get"]["parameters"][0]["schema"], json!({"type": "string"}));
+    }
+
+    #[test]
+    fn the_typed_client_and_the_mocks_generate_with_aliases_inside_types() {
+        let out = std::env::temp_dir().join(format!("opentrain-codegen-test-{}", std::process::id()));
+        std::fs::create_dir_all(&out).expect("out dir");
+        generate_httpmock(spec_with(list_widgets()), "opentrain", &out).expect("mocks generate");
+        let mocks = std::fs::read_to_string(out.join("httpmock.rs")).expect("mocks written");
+        assert!(mocks.contains("fn list_widgets"), "one method per operation");
+
+        let p = prepare(spec_with(list_widgets())).expect("prepares");
+        let mut file = unparse_file(&typed_settings(&p).expect("settings"), &p.spec).expect("generates");
+        add_to_module(&mut file, "types", &open_enum_aliases(&p.open_enums)).expect("types module");
+        let code = prettyplease::unparse(&file);
+        assert!(code.contains("pub type Color = crate::OpenEnum<ColorKnown>;"), "alias inside `types`");
+        let _ = std::fs::remove_dir_all(&out);
+    }
+
+    #[test]
+    fn meta_lists_every_operation_with_its_method_and_path() {
+        let m = meta(&spec_with(list_widgets()));
+        assert!(m.contains(r#"id: "list_widgets", method: "GET", path: "/widgets""#), "{m}");
+        assert!(m.contains("ListWidgets"), "an enum variant per operation");
+    }
+}
