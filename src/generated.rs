@@ -20,6 +20,8 @@ pub mod meta {
         pub tokenless: bool,
         /// The official CLI command that calls it (`x-cli`), if any.
         pub cli: Option<&'static str>,
+        /// Its path and query parameters, by their spec names.
+        pub params: &'static [&'static str],
         /// One-line summary.
         pub summary: &'static str,
         /// Longer description.

@@ -42,9 +42,59 @@ impl Args {
     }
 }
 
+impl Args {
+    /// Fails naming the first parameter `op` does not have: a misspelt or renamed parameter is
+    /// an error, never silently dropped.
+    pub fn check(&self, op: crate::generated::meta::OperationId) -> crate::Result<()> {
+        let known = op.meta().params;
+        match self.params.keys().find(|k| !known.contains(&k.as_str())) {
+            None => Ok(()),
+            Some(unknown) => Err(crate::Error::InvalidRequest(format!(
+                "`{}` has no parameter `{unknown}` (it takes: {})",
+                op.id(),
+                if known.is_empty() { "none".to_string() } else { known.join(", ") }
+            ))),
+        }
+    }
+}
+
 impl Client {
+    /// Calls the operation named `operation_id` (see [`call_op`](Self::call_op)); an unknown id
+    /// is an `InvalidRequest`.
+    pub async fn call(&self, operation_id: &str, args: &Args) -> crate::Result<Value> {
+        match crate::generated::meta::OperationId::from_id(operation_id) {
+            Some(op) => self.call_op(op, args).await,
+            None => Err(crate::Error::InvalidRequest(format!("unknown operation {operation_id}"))),
+        }
+    }
+
     /// A raw client sharing the typed client's connection pool, token, base URL and policy.
     pub fn from_typed(typed: &crate::Client) -> Self {
         Self::new_with_client(&typed.baseurl, typed.client.clone(), typed.inner.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::generated::meta::{OPERATIONS, OperationId};
+
+    #[test]
+    fn every_operation_id_finds_its_own_row() {
+        assert_eq!(OperationId::ALL.len(), OPERATIONS.len());
+        for &op in OperationId::ALL {
+            assert_eq!(op.meta().id, op.id());
+            assert_eq!(OperationId::from_id(op.id()), Some(op));
+        }
+    }
+
+    #[test]
+    fn a_parameter_the_operation_lacks_is_named_not_dropped() {
+        let ok = Args::default().param("limit", "5").param("cursor", "c1");
+        assert!(ok.check(OperationId::SearchJobs).is_ok());
+        let err = Args::default().param("limt", "5").check(OperationId::SearchJobs).expect_err("misspelt");
+        assert!(err.to_string().contains("`search_jobs` has no parameter `limt`"), "{err}");
+        let none = Args::default().param("x", "1").check(OperationId::GetAuthMe).expect_err("takes none");
+        assert!(none.to_string().contains("it takes: none"), "{none}");
     }
 }

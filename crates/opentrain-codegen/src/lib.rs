@@ -295,6 +295,16 @@ fn resolve<'a>(spec: &'a Value, v: &'a Value) -> &'a Value {
     }
 }
 
+/// The `OperationId` variant of an `operationId`: `create_job_draft` -> `CreateJobDraft`.
+pub fn variant(id: &str) -> String {
+    id.split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+        })
+        .collect()
+}
+
 /// Emits the operation table the hand-written layer and the faces share.
 pub fn meta(spec: &Value) -> String {
     let mut rows = String::new();
@@ -314,21 +324,21 @@ pub fn meta(spec: &Value) -> String {
         };
         let summary = op["summary"].as_str().unwrap_or_default();
         let description = op["description"].as_str().unwrap_or_default();
+        let params: String = op["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|p| format!("{:?}, ", resolve(spec, p)["name"].as_str().unwrap_or_default()))
+            .collect();
         rows.push_str(&format!(
             "    Operation {{ id: {id:?}, method: {:?}, path: {path:?}, tag: {tag:?}, tokenless: {no_auth}, \
-             cli: {cli}, summary: {summary:?}, description: {description:?} }},\n",
+             cli: {cli}, params: &[{params}], summary: {summary:?}, description: {description:?} }},\n",
             method.to_uppercase()
         ));
         if no_auth {
             tokenless.push_str(&format!("{id:?}, "));
         }
-        let variant: String = id
-            .split('_')
-            .map(|w| {
-                let mut c = w.chars();
-                c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
-            })
-            .collect();
+        let variant = variant(id);
         variants.push_str(&format!("    /// `{id}`\n    {variant},\n"));
         ids.push_str(&format!("            OperationId::{variant} => {id:?},\n"));
         all.push_str(&format!("OperationId::{variant}, "));
@@ -339,7 +349,9 @@ pub fn meta(spec: &Value) -> String {
          /// One variant per operation: an exhaustive `match` on it fails to compile when the spec\n\
          /// gains an operation, so every face must decide where the new one lives.\n\
          #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]\npub enum OperationId {{\n{variants}}}\n\
-         impl OperationId {{\n    /// Every operation, in spec order.\n    pub const ALL: &[OperationId] = &[{all}];\n    /// The `operationId`.\n    pub fn id(self) -> &'static str {{\n        match self {{\n{ids}        }}\n    }}\n}}\n"
+         impl OperationId {{\n    /// Every operation, in spec order.\n    pub const ALL: &[OperationId] = &[{all}];\n    /// The `operationId`.\n    pub fn id(self) -> &'static str {{\n        match self {{\n{ids}        }}\n    }}\n\
+             /// The operation with this `operationId`.\n    pub fn from_id(id: &str) -> Option<OperationId> {{\n        Self::ALL.iter().copied().find(|o| o.id() == id)\n    }}\n\
+             /// Its row of [`OPERATIONS`] (same order as [`ALL`](Self::ALL)).\n    pub fn meta(self) -> &'static Operation {{\n        &OPERATIONS[self as usize]\n    }}\n}}\n"
     )
 }
 

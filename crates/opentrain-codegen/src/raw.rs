@@ -70,8 +70,9 @@ pub fn setter(name: &str) -> String {
     }
 }
 
-/// `impl raw::Client { pub async fn call(...) }`: one match arm per operation, so a new
-/// operation in the spec is callable by id with no hand-written code.
+/// `impl raw::Client { pub async fn call_op(...) }`: an exhaustive match over the generated
+/// `OperationId`, so a new operation in the spec is callable with no hand-written code, and a
+/// parameter name the operation does not have is an error instead of being dropped.
 pub fn dispatch(spec: &Value) -> String {
     let mut arms = String::new();
     for (path, method) in operations(spec) {
@@ -89,18 +90,19 @@ pub fn dispatch(spec: &Value) -> String {
             body.push_str("b = b.body(args.body.clone().unwrap_or_default());\n");
         }
         body.push_str("b.send().run().await");
-        arms.push_str(&format!("{id:?} => {{ {body} }}\n"));
+        arms.push_str(&format!("O::{} => {{ {body} }}\n", crate::variant(id)));
     }
     format!(
         "impl Client {{
-    /// Calls the operation `operation_id` with string parameters and an optional JSON body,
-    /// returning the response body exactly as sent. Unknown ids are an `InvalidRequest`.
+    /// Calls `op` with string parameters and an optional JSON body, returning the response body
+    /// exactly as sent. A parameter `op` does not have is an `InvalidRequest` naming it.
     #[allow(unused_mut)]
-    pub async fn call(&self, operation_id: &str, args: &crate::raw::Args) -> crate::Result<::serde_json::Value> {{
+    pub async fn call_op(&self, op: crate::generated::meta::OperationId, args: &crate::raw::Args) -> crate::Result<::serde_json::Value> {{
         use crate::Run;
-        match operation_id {{
-{arms}            other => Err(crate::Error::InvalidRequest(format!(\"unknown operation {{other}}\"))),
-        }}
+        use crate::generated::meta::OperationId as O;
+        args.check(op)?;
+        match op {{
+{arms}        }}
     }}
 }}
 "
