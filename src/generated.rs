@@ -32,6 +32,12 @@ pub mod meta {
     pub fn operation(id: &str) -> Option<&'static Operation> {
         OPERATIONS.iter().find(|o| o.id == id)
     }
+
+    /// The values the spec allows for parameter `param` of `op` (empty when it is not an enum),
+    /// so a face's choices come from the spec instead of a hand-typed copy.
+    pub fn param_values(op: OperationId, param: &str) -> &'static [&'static str] {
+        PARAM_ENUMS.iter().find(|(o, p, _)| *o == op.id() && *p == param).map(|(_, _, v)| *v).unwrap_or(&[])
+    }
     include!(concat!(env!("OUT_DIR"), "/meta.rs"));
 }
 

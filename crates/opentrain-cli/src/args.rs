@@ -4,7 +4,16 @@
 //! follow the documented pattern, the kebab-case of the API field (`jobId` → `--job-id`). Which
 //! operation each command calls lives in [`super::home`]; what it sends, in [`super::run`].
 
+use opentrain::generated::meta::{OperationId as O, param_values};
 use std::time::Duration;
+
+/// The choices the spec gives a parameter, so `--help` and validation follow the spec; a
+/// parameter renamed or no longer an enum in the spec fails `Cli::command().debug_assert()`.
+fn spec_values(op: O, param: &str) -> clap::builder::PossibleValuesParser {
+    let values = param_values(op, param);
+    debug_assert!(!values.is_empty(), "{} has no enum parameter `{param}`", op.id());
+    clap::builder::PossibleValuesParser::new(values)
+}
 
 use clap::{ArgGroup, Args, Parser, Subcommand};
 
@@ -191,7 +200,7 @@ pub enum Jobs {
     /// List your jobs, newest first
     List {
         /// Only jobs in this status
-        #[arg(long, value_parser = ["DRAFT", "OPEN", "ONGOING", "COMPLETED", "ARCHIVED", "PENDING_APPROVAL"])]
+        #[arg(long, value_parser = spec_values(O::ListMyJobs, "status"))]
         status: Option<String>,
         /// --cursor, --limit, --all
         #[command(flatten)]
@@ -212,7 +221,7 @@ pub enum Jobs {
         #[arg(long)]
         country: Option<String>,
         /// Payment type
-        #[arg(long, value_parser = ["PAY_PER_LABEL", "PAY_PER_HOUR", "FIXED_PRICE"])]
+        #[arg(long, value_parser = spec_values(O::SearchJobs, "payType"))]
         pay_type: Option<String>,
         /// --cursor, --limit, --all
         #[command(flatten)]
@@ -308,7 +317,7 @@ pub enum Proposals {
         #[arg(long, value_name = "ID")]
         job_id: String,
         /// Only proposals in this status
-        #[arg(long, ignore_case = true, value_parser = ["UNREVIEWED", "SHORTLISTED", "MAYBE", "HIRED", "DECLINED", "NOT_A_FIT", "RESUME_SENT"])]
+        #[arg(long, ignore_case = true, value_parser = spec_values(O::ListJobProposals, "status"))]
         status: Option<String>,
         /// --cursor, --limit, --all
         #[command(flatten)]
@@ -363,7 +372,7 @@ pub enum Messages {
     /// List conversations
     List {
         /// Which conversations
-        #[arg(long, value_parser = ["all", "job", "proposal"])]
+        #[arg(long, value_parser = spec_values(O::ReadMessages, "filter"))]
         filter: Option<String>,
         /// --cursor, --limit, --all
         #[command(flatten)]
@@ -372,7 +381,7 @@ pub enum Messages {
     /// List conversations with unread messages
     Unread {
         /// Which conversations
-        #[arg(long, value_parser = ["all", "job", "proposal"])]
+        #[arg(long, value_parser = spec_values(O::ReadMessages, "filter"))]
         filter: Option<String>,
         /// --cursor, --limit, --all
         #[command(flatten)]
@@ -384,7 +393,7 @@ pub enum Messages {
         #[arg(long, value_name = "ID")]
         conversation_id: String,
         /// Page back in time (older, the default) or forward (newer)
-        #[arg(long, value_parser = ["older", "newer"])]
+        #[arg(long, value_parser = spec_values(O::ReadMessages, "direction"))]
         direction: Option<String>,
         /// --cursor, --limit, --all
         #[command(flatten)]
@@ -416,7 +425,7 @@ pub enum Contracts {
         #[arg(long, value_name = "ID")]
         job_id: Option<String>,
         /// Only contracts in this state
-        #[arg(long, value_parser = ["active", "ended"])]
+        #[arg(long, value_parser = spec_values(O::ListContracts, "status"))]
         status: Option<String>,
     },
     /// Read one contract with its milestones

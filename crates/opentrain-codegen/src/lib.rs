@@ -312,6 +312,7 @@ pub fn meta(spec: &Value) -> String {
     let mut variants = String::new();
     let mut ids = String::new();
     let mut all = String::new();
+    let mut param_enums = String::new();
     for (path, method) in operations(spec) {
         let op = &spec["paths"][&path][&method];
         let id = op["operationId"].as_str().unwrap_or_default();
@@ -330,6 +331,23 @@ pub fn meta(spec: &Value) -> String {
             .flatten()
             .map(|p| format!("{:?}, ", resolve(spec, p)["name"].as_str().unwrap_or_default()))
             .collect();
+        for p in op["parameters"].as_array().into_iter().flatten() {
+            let p = resolve(spec, p);
+            let values: String = resolve(spec, &p["schema"])["enum"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(|v| format!("{v:?}, "))
+                .collect();
+            if !values.is_empty() {
+                param_enums.push_str(&format!(
+                    "    ({:?}, {:?}, &[{values}]),\n",
+                    op["operationId"].as_str().unwrap_or_default(),
+                    p["name"].as_str().unwrap_or_default()
+                ));
+            }
+        }
         rows.push_str(&format!(
             "    Operation {{ id: {id:?}, method: {:?}, path: {path:?}, tag: {tag:?}, tokenless: {no_auth}, \
              cli: {cli}, params: &[{params}], summary: {summary:?}, description: {description:?} }},\n",
@@ -343,8 +361,24 @@ pub fn meta(spec: &Value) -> String {
         ids.push_str(&format!("            OperationId::{variant} => {id:?},\n"));
         all.push_str(&format!("OperationId::{variant}, "));
     }
+    let tags: String = spec["tags"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|t| {
+            format!(
+                "({:?}, {:?}), ",
+                t["name"].as_str().unwrap_or_default(),
+                t["description"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
     format!(
-        "/// Every operation in the spec.\npub const OPERATIONS: &[Operation] = &[\n{rows}];\n\
+        "/// The spec's tags (name, description): the operation families, which are also the MCP\n\
+         /// server's toolsets.\npub const TAGS: &[(&str, &str)] = &[{tags}];\n\
+         /// The allowed values of every enum-typed parameter: (operationId, parameter, values).\n\
+         pub const PARAM_ENUMS: &[(&str, &str, &[&str])] = &[\n{param_enums}];\n\
+         /// Every operation in the spec.\npub const OPERATIONS: &[Operation] = &[\n{rows}];\n\
          /// Operations sent without a token.\npub const TOKENLESS_OPERATIONS: &[&str] = &[{tokenless}];\n\
          /// One variant per operation: an exhaustive `match` on it fails to compile when the spec\n\
          /// gains an operation, so every face must decide where the new one lives.\n\

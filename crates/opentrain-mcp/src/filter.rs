@@ -47,20 +47,10 @@ pub struct Options {
     pub sandbox_state: Option<std::path::PathBuf>,
 }
 
-/// The toolsets `--toolsets` accepts, besides `all`.
-pub const TOOLSETS: &[&str] = &[
-    "auth",
-    "jobs",
-    "proposals",
-    "messages",
-    "contracts",
-    "credits",
-    "updates",
-    "webhooks",
-    "tokens",
-    "team",
-    "payments",
-];
+/// The toolsets `--toolsets` accepts, besides `all`: the spec's tags, in the spec's order.
+pub fn known_toolsets() -> impl Iterator<Item = &'static str> {
+    opentrain::generated::meta::TAGS.iter().map(|(name, _)| *name)
+}
 
 const PREFIX: &str = "opentrain_";
 
@@ -82,8 +72,8 @@ pub fn select(all: &[ToolDef], options: &Options) -> Result<Vec<ToolDef>, String
 
     let mut unknown = Vec::new();
     for set in &toolsets {
-        if set != "all" && !TOOLSETS.contains(&set.as_str()) {
-            unknown.push(format!("toolset `{set}` (known: all, {})", TOOLSETS.join(", ")));
+        if set != "all" && !known_toolsets().any(|t| t == set) {
+            unknown.push(format!("toolset `{set}` (known: all, {})", known_toolsets().collect::<Vec<_>>().join(", ")));
         }
     }
     let mut named = BTreeSet::new();
@@ -168,7 +158,7 @@ mod tests {
     #[test]
     fn every_tool_belongs_to_a_known_toolset() {
         for t in TOOLS {
-            assert!(TOOLSETS.contains(&t.toolset), "{} has toolset {}", t.name, t.toolset);
+            assert!(known_toolsets().any(|s| s == t.toolset), "{} has toolset {}", t.name, t.toolset);
         }
     }
 }
