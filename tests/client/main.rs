@@ -5,6 +5,8 @@ mod claim;
 mod credentials;
 mod errors;
 mod pagination;
+#[cfg(all(feature = "cli", feature = "mcp"))]
+mod processes;
 mod transport;
 mod webhook;
 
