@@ -610,8 +610,8 @@ impl App {
                 }
                 Ok(None) => {
                     return Err(Failure::Interrupted(
-                        "stopped waiting; the claim is still pending (the human can still finish it). Resume with \
-                         `opentrain auth claim-status --wait`"
+                        "stopped waiting; the claim is unchanged and still pending (the human can still finish \
+                         it). Resume with `opentrain auth claim-status --wait`"
                             .into(),
                     ));
                 }
