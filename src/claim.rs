@@ -237,10 +237,11 @@ pub async fn wait_for_claim_until(
         if elapsed + interval > wait.timeout {
             return Err(timed_out(elapsed));
         }
-        tokio::select! {
-            biased;
-            () = stop.as_mut() => return Ok(None),
-            () = tokio::time::sleep(interval) => {}
+        // `futures::select` rather than `tokio::select!`: the library does not need tokio's macros.
+        // It polls `stop` first, so a stop that is already due wins over a pause that also ended.
+        let pause = std::pin::pin!(tokio::time::sleep(interval));
+        if let futures::future::Either::Left(_) = futures::future::select(stop.as_mut(), pause).await {
+            return Ok(None);
         }
     }
 }
