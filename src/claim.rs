@@ -32,8 +32,25 @@ pub struct RegisterOptions {
 /// Registers a new agent account and saves its tokens in `store`.
 ///
 /// Refuses, before any request, when `store` already holds a token or claim token and
-/// `force` is not set: registering again would orphan that account.
+/// `force` is not set: registering again would orphan that account. The file's lock is held
+/// from that check through the request to the save, so of two registrations racing on one
+/// file (two terminals, two MCP servers) the second waits, sees the first one's account and
+/// refuses without creating another.
 pub async fn register(
+    client: &Client,
+    store: &mut CredentialsFile,
+    options: &RegisterOptions,
+) -> Result<types::AgentRegistration> {
+    let held_before = store.is_locked();
+    store.lock_async().await?;
+    let outcome = register_locked(client, store, options).await;
+    if !held_before {
+        store.unlock();
+    }
+    outcome
+}
+
+async fn register_locked(
     client: &Client,
     store: &mut CredentialsFile,
     options: &RegisterOptions,
@@ -50,7 +67,7 @@ pub async fn register(
     store.set_api_token(Some(&reg.access_token));
     store.set_claim_token(reg.claim_token.as_ref());
     store.set_base_url(Some(progenitor_client::ClientInfo::baseurl(client)));
-    store.save()?;
+    store.save_async().await?;
     Ok(reg)
 }
 
@@ -60,11 +77,12 @@ pub fn claim_token_or_saved(explicit: Option<Token>, store: &CredentialsFile) ->
 }
 
 /// Saves a post-claim token in one atomic write: it replaces the saved token and the claim token
-/// is dropped (the pre-claim tokens stopped working when the human finished).
-pub fn save_claimed(store: &mut CredentialsFile, token: &types::AgentTokenResponse) -> Result<()> {
+/// is dropped (the pre-claim tokens stopped working when the human finished). Only those two keys
+/// change: the file is re-read under its lock, so anything else written meanwhile stays.
+pub async fn save_claimed(store: &mut CredentialsFile, token: &types::AgentTokenResponse) -> Result<()> {
     store.set_api_token(Some(&token.access_token));
     store.set_claim_token(None);
-    store.save()
+    store.save_async().await
 }
 
 /// Starts (or restarts) the claim ceremony for `email`. `claim_token` defaults to the saved one.
@@ -149,27 +167,66 @@ impl Default for ClaimWait {
 /// Polls until the human completes the claim, then saves the new token and drops the claim token
 /// in one atomic write. Returns the post-claim token response.
 ///
-/// Bounded by `wait.timeout` ([`Error::WaitTimedOut`]); cancel it by dropping the future.
+/// Bounded by `wait.timeout` ([`Error::WaitTimedOut`]), in-flight polls included.
 /// `expired_token` (re-register) and `invalid_grant` (already delivered) end it with
-/// [`Error::OAuth`].
+/// [`Error::OAuth`]. To stop early without risking the one-time token, use
+/// [`wait_for_claim_until`] rather than dropping this future.
 pub async fn wait_for_claim(
     client: &Client,
     store: &mut CredentialsFile,
     claim_token: Option<Token>,
     wait: &ClaimWait,
-    mut on_state: impl FnMut(&ClaimState),
+    on_state: impl FnMut(&ClaimState),
 ) -> Result<types::AgentTokenResponse> {
+    let never = std::future::pending::<()>();
+    match wait_for_claim_until(client, store, claim_token, wait, never, on_state).await? {
+        Some(t) => Ok(t),
+        // `pending` never resolves, so the wait cannot have been stopped.
+        None => Err(Error::WaitTimedOut {
+            what: "the account claim".into(),
+            waited: Duration::ZERO,
+            last_state: "authorization_pending".into(),
+        }),
+    }
+}
+
+/// [`wait_for_claim`] that also ends when `stop` resolves (a signal, a cancel button), returning
+/// `Ok(None)`: the claim is then still pending and a later wait resumes it.
+///
+/// `stop` is only raced against the pauses between polls, never against a poll in flight: the
+/// server hands out the post-claim token exactly once, so a poll that has been sent runs to its
+/// end (bounded by the time left in the wait) and a token it delivers is saved before this
+/// returns, even when `stop` resolved meanwhile.
+pub async fn wait_for_claim_until(
+    client: &Client,
+    store: &mut CredentialsFile,
+    claim_token: Option<Token>,
+    wait: &ClaimWait,
+    stop: impl std::future::Future<Output = ()>,
+    mut on_state: impl FnMut(&ClaimState),
+) -> Result<Option<types::AgentTokenResponse>> {
     let token = claim_token_or_saved(claim_token, store)?;
     let start = Instant::now();
+    let deadline = start + wait.timeout;
+    let timed_out = |waited| Error::WaitTimedOut {
+        what: "the account claim".into(),
+        waited,
+        last_state: "authorization_pending".into(),
+    };
     let mut interval = wait.interval;
+    // Polled only between polls; it ends the wait the first time it is ready, so it is never
+    // polled again after completing.
+    let mut stop = std::pin::pin!(stop);
     loop {
-        let outcome = poll_once(client, &token).await?;
+        let outcome = tokio::time::timeout_at(deadline, poll_once(client, &token))
+            .await
+            .map_err(|_| timed_out(start.elapsed()))??;
         let elapsed = start.elapsed();
         match outcome {
             Poll::Claimed(t) => {
-                save_claimed(store, &t)?;
+                save_claimed(store, &t).await?;
                 on_state(&ClaimState::Claimed);
-                return Ok(t);
+                return Ok(Some(t));
             }
             Poll::Pending => on_state(&ClaimState::Pending { elapsed, next_poll_in: interval }),
             Poll::SlowDown(server) => {
@@ -178,12 +235,13 @@ pub async fn wait_for_claim(
             }
         }
         if elapsed + interval > wait.timeout {
-            return Err(Error::WaitTimedOut {
-                what: "the account claim".into(),
-                waited: elapsed,
-                last_state: "authorization_pending".into(),
-            });
+            return Err(timed_out(elapsed));
         }
-        tokio::time::sleep(interval).await;
+        // `futures::select` rather than `tokio::select!`: the library does not need tokio's macros.
+        // It polls `stop` first, so a stop that is already due wins over a pause that also ended.
+        let pause = std::pin::pin!(tokio::time::sleep(interval));
+        if let futures::future::Either::Left(_) = futures::future::select(stop.as_mut(), pause).await {
+            return Ok(None);
+        }
     }
 }

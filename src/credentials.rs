@@ -2,15 +2,18 @@
 //!
 //! The official CLI and MCP server keep `{apiToken, baseUrl, claimToken}` in
 //! `${XDG_CONFIG_HOME:-~/.config}/opentrain/cli.json`; this module reads and writes the same file,
-//! keeping keys it does not know, writing atomically with mode 0600.
+//! keeping keys it does not know exactly as they were, writing atomically with mode 0600 under an
+//! advisory lock shared by every process that writes it.
 
 use std::{
+    ffi::OsString,
     fmt, fs,
-    io::Write,
+    io::{Read, Write},
     path::{Path, PathBuf},
+    sync::{Arc, Mutex, OnceLock},
 };
 
-use serde_json::{Map, Value};
+use serde_json::{Value, value::RawValue};
 
 use crate::{
     error::{ConfigError, Result},
@@ -80,20 +83,42 @@ pub enum Source {
     Default,
 }
 
+/// Keys in file order, each value exactly as written (big numbers keep every digit).
+type Entries = Vec<(String, Box<RawValue>)>;
+
+/// Keys this handle set (`Some`) or removed (`None`), in the order it did so.
+type Changes = Vec<(String, Option<Box<RawValue>>)>;
+
+/// The keys this module reads; each must be a string (or null) for the file to be usable.
+const KNOWN_KEYS: [&str; 3] = ["apiToken", "baseUrl", "claimToken"];
+
+/// A credentials file is a few hundred bytes; anything past this is refused rather than read.
+const MAX_FILE_BYTES: u64 = 1 << 20;
+
 /// The `cli.json` file: its path and its JSON object, unknown keys included.
+///
+/// Reads never lock: the file is only ever replaced atomically, so a reader sees the old or the
+/// new version. Writes take an exclusive advisory lock ([`CredentialsLock`]), re-read the file
+/// under it and change only the keys this handle changed, so a key another process wrote
+/// meanwhile survives. Unknown keys keep their order and their exact text.
 ///
 /// ```no_run
 /// # fn f() -> opentrain::Result<()> {
 /// let mut file = opentrain::CredentialsFile::load_default()?;
 /// file.set_api_token(Some(&opentrain::Token::new("ot_pat_new")));
-/// file.save()?; // atomic, mode 0600
+/// file.save()?; // locked, atomic, mode 0600
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
 pub struct CredentialsFile {
     path: PathBuf,
-    data: Map<String, Value>,
+    entries: Entries,
+    /// The known keys' string values, parsed once so accessors can lend them.
+    strings: Vec<(&'static str, String)>,
+    changed: Changes,
     exists: bool,
+    warnings: Vec<String>,
+    lock: Option<Arc<CredentialsLock>>,
 }
 
 impl fmt::Debug for CredentialsFile {
@@ -103,6 +128,7 @@ impl fmt::Debug for CredentialsFile {
             .field("api_token", &self.api_token())
             .field("base_url", &self.base_url())
             .field("claim_token", &self.claim_token())
+            .field("locked", &self.lock.is_some())
             .finish()
     }
 }
@@ -129,38 +155,364 @@ fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -
     move |source| ConfigError::Io { action, path: path.to_path_buf(), source }
 }
 
-impl CredentialsFile {
-    /// Reads the file at `path`; a missing file is an empty one (not yet saved).
-    ///
-    /// A file that is not a JSON object, or whose known keys are not strings, is an error naming
-    /// the path; nothing is ever written over it.
-    pub fn load(path: impl Into<PathBuf>) -> Result<Self> {
-        let path = path.into();
-        let text = match fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(Self { path, data: Map::new(), exists: false });
+type WarningHook = Box<dyn Fn(&str) + Send + Sync>;
+static WARNING_HOOK: OnceLock<WarningHook> = OnceLock::new();
+static WARNED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Routes the credentials file's warnings (today: a file other users can read) to `hook`
+/// instead of standard error. Only the first call in a process takes effect; returns whether
+/// this one did. Each warning reaches the hook once per file per process.
+pub fn set_warning_hook(hook: impl Fn(&str) + Send + Sync + 'static) -> bool {
+    WARNING_HOOK.set(Box::new(hook)).is_ok()
+}
+
+fn warn_once(path: &Path, message: &str) {
+    // A poisoned list only means another thread panicked mid-push: warning twice is harmless.
+    let first = WARNED.lock().map_or(true, |mut seen| {
+        let first = !seen.iter().any(|p| p == path);
+        if first {
+            seen.push(path.to_path_buf());
+        }
+        first
+    });
+    if first {
+        match WARNING_HOOK.get() {
+            Some(hook) => hook(message),
+            None => eprintln!("warning: {message}"),
+        }
+    }
+}
+
+/// Collects an object's members in file order with their values' exact text.
+struct Ordered(Entries);
+
+impl<'de> serde::Deserialize<'de> for Ordered {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Members;
+        impl<'de> serde::de::Visitor<'de> for Members {
+            type Value = Ordered;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
             }
-            Err(e) => return Err(io("cannot read", &path)(e).into()),
-        };
-        let corrupt = |reason: String| ConfigError::CorruptCredentials { path: path.clone(), reason };
-        let value: Value = serde_json::from_str(&text).map_err(|e| corrupt(format!("not valid JSON ({e})")))?;
-        let Value::Object(data) = value else {
-            return Err(corrupt("not a JSON object".into()).into());
-        };
-        for key in ["apiToken", "baseUrl", "claimToken"] {
-            if let Some(v) = data.get(key)
-                && !(v.is_string() || v.is_null())
-            {
-                return Err(corrupt(format!("`{key}` is not a string")).into());
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<Ordered, A::Error> {
+                let mut entries = Entries::new();
+                while let Some((k, v)) = map.next_entry::<String, Box<RawValue>>()? {
+                    // A repeated key keeps its first position and its last value, as JSON readers do.
+                    apply(&mut entries, &[(k, Some(v))]);
+                }
+                Ok(Ordered(entries))
             }
         }
-        Ok(Self { path, data, exists: true })
+        d.deserialize_map(Members)
+    }
+}
+
+fn apply(entries: &mut Entries, changes: &[(String, Option<Box<RawValue>>)]) {
+    for (key, value) in changes {
+        let at = entries.iter().position(|(k, _)| k == key);
+        match (at, value) {
+            (Some(i), Some(v)) => entries[i].1 = v.clone(),
+            (None, Some(v)) => entries.push((key.clone(), v.clone())),
+            (Some(i), None) => {
+                entries.remove(i);
+            }
+            (None, None) => {}
+        }
+    }
+}
+
+/// Pretty-printed like before, but each value is written back byte for byte.
+fn render(entries: &Entries) -> Vec<u8> {
+    let mut out = String::from("{");
+    for (i, (k, v)) in entries.iter().enumerate() {
+        out.push_str(if i == 0 { "\n  " } else { ",\n  " });
+        out.push_str(&Value::String(k.clone()).to_string());
+        out.push_str(": ");
+        out.push_str(v.get());
+    }
+    out.push_str(if entries.is_empty() { "}\n" } else { "\n}\n" });
+    out.into_bytes()
+}
+
+#[cfg(unix)]
+fn file_kind(meta: &fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_block_device() || t.is_char_device() {
+        "a device"
+    } else {
+        "not a regular file"
+    }
+}
+
+#[cfg(not(unix))]
+fn file_kind(meta: &fs::Metadata) -> &'static str {
+    if meta.is_dir() { "a directory" } else { "not a regular file" }
+}
+
+#[cfg(unix)]
+fn permission_warning(path: &Path, meta: &fs::Metadata) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = meta.permissions().mode() & 0o777;
+    (mode & 0o077 != 0).then(|| {
+        format!(
+            "Permissions {mode:04o} for '{p}' are too open: other users of this machine can read the API tokens in \
+             it. Fix with: chmod 600 '{p}'",
+            p = path.display()
+        )
+    })
+}
+
+#[cfg(not(unix))]
+fn permission_warning(_: &Path, _: &fs::Metadata) -> Option<String> {
+    None
+}
+
+/// What one read of the file found: its members and any warning about it.
+struct Snapshot {
+    entries: Entries,
+    warnings: Vec<String>,
+}
+
+/// Reads the file at `path` (following a symlink); `None` when it does not exist.
+///
+/// Only a regular file is opened: a FIFO at the path would block the read forever (and with it
+/// whatever thread runs it), so anything else is an error naming the path.
+fn read_snapshot(path: &Path) -> Result<Option<Snapshot>> {
+    let corrupt = |reason: String| ConfigError::CorruptCredentials { path: path.to_path_buf(), reason };
+    let meta = match fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io("cannot read", path)(e).into()),
+    };
+    if !meta.is_file() {
+        return Err(corrupt(format!("not a regular file ({})", file_kind(&meta))).into());
+    }
+    let file = fs::File::open(path).map_err(io("cannot read", path))?;
+    // The path may have been replaced between the check and the open.
+    let meta = file.metadata().map_err(io("cannot read", path))?;
+    if !meta.is_file() {
+        return Err(corrupt(format!("not a regular file ({})", file_kind(&meta))).into());
+    }
+    let mut text = String::new();
+    file.take(MAX_FILE_BYTES + 1).read_to_string(&mut text).map_err(io("cannot read", path))?;
+    if text.len() as u64 > MAX_FILE_BYTES {
+        return Err(corrupt(format!("larger than {} KiB", MAX_FILE_BYTES / 1024)).into());
+    }
+    let value: Value = serde_json::from_str(&text).map_err(|e| corrupt(format!("not valid JSON ({e})")))?;
+    let Value::Object(data) = value else {
+        return Err(corrupt("not a JSON object".into()).into());
+    };
+    for key in KNOWN_KEYS {
+        if let Some(v) = data.get(key)
+            && !(v.is_string() || v.is_null())
+        {
+            return Err(corrupt(format!("`{key}` is not a string")).into());
+        }
+    }
+    let Ordered(entries) = serde_json::from_str(&text).map_err(|e| corrupt(format!("not valid JSON ({e})")))?;
+    let warnings: Vec<String> = permission_warning(path, &meta).into_iter().collect();
+    for w in &warnings {
+        warn_once(path, w);
+    }
+    Ok(Some(Snapshot { entries, warnings }))
+}
+
+/// The file a write replaces: the final target when `path` is a symlink, so the link (a dotfile
+/// manager's, say) stays in place and keeps pointing at current credentials.
+fn write_target(path: &Path) -> Result<PathBuf> {
+    let mut target = path.to_path_buf();
+    for _ in 0..40 {
+        match fs::symlink_metadata(&target) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let link = fs::read_link(&target).map_err(io("cannot read the link", &target))?;
+                // A relative link is relative to the directory holding it; `join` keeps an absolute one.
+                target = target.parent().map_or_else(|| link.clone(), |dir| dir.join(&link));
+            }
+            _ => return Ok(target),
+        }
+    }
+    Err(io("cannot resolve", path)(std::io::Error::other("too many levels of symbolic links")).into())
+}
+
+/// Writes `body` over `target` atomically: a 0600 temp file in the target's own directory
+/// (a rename only replaces atomically within one file system), fsync, rename.
+fn write_atomic(target: &Path, body: &[u8]) -> Result<()> {
+    let dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    create_private_dir(dir)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".cli.json.").suffix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(fs::Permissions::from_mode(0o600));
+    }
+    let mut tmp = builder.tempfile_in(dir).map_err(io("cannot create a temporary file in", dir))?;
+    tmp.write_all(body).map_err(io("cannot write", tmp.path()))?;
+    tmp.as_file().sync_all().map_err(io("cannot sync", target))?;
+    tmp.persist(target).map_err(|e| io("cannot replace", target)(e.error))?;
+    Ok(())
+}
+
+/// Runs file work on tokio's blocking pool, so the runtime's thread (the MCP server has only
+/// one) keeps answering while a disk is slow or another process holds the lock.
+async fn off_runtime<T: Send + 'static>(work: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(work).await.map_err(|e| {
+        crate::Error::from(ConfigError::Io {
+            action: "cannot finish the credentials file work for",
+            path: PathBuf::from("cli.json"),
+            source: std::io::Error::other(e.to_string()),
+        })
+    })?
+}
+
+/// An exclusive advisory lock over a credentials file's read-modify-writes, released on drop.
+///
+/// It is taken on a sidecar `<name>.lock` file next to the credentials file, never on the file
+/// itself: a save replaces the file by rename, and a lock on the old inode would not exclude a
+/// process that opens the new one. Every writer in this crate takes it; readers do not need to.
+#[derive(Debug)]
+pub struct CredentialsLock {
+    // Closing the descriptor releases the lock; the lock file itself stays (deleting it would
+    // let two processes lock two different inodes).
+    _file: fs::File,
+}
+
+impl CredentialsLock {
+    /// The sidecar lock file for `credentials`: `cli.json` → `cli.json.lock`.
+    pub fn path_for(credentials: &Path) -> PathBuf {
+        let mut name = credentials.file_name().map(OsString::from).unwrap_or_else(|| OsString::from("cli.json"));
+        name.push(".lock");
+        credentials.with_file_name(name)
+    }
+
+    /// Blocks until this process holds the lock for `credentials` (creating its 0700 directory
+    /// and the 0600 lock file when missing). A second acquire in the same process waits too.
+    pub fn acquire(credentials: &Path) -> Result<Self> {
+        let path = Self::path_for(credentials);
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        create_private_dir(dir)?;
+        let mut options = fs::OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let file = options.open(&path).map_err(io("cannot open the lock file", &path))?;
+        fs4::fs_std::FileExt::lock_exclusive(&file).map_err(io("cannot lock", &path))?;
+        Ok(Self { _file: file })
+    }
+}
+
+impl CredentialsFile {
+    fn from_snapshot(path: PathBuf, snapshot: Option<Snapshot>) -> Self {
+        let mut file = Self {
+            path,
+            entries: Entries::new(),
+            strings: Vec::new(),
+            changed: Changes::new(),
+            exists: false,
+            warnings: Vec::new(),
+            lock: None,
+        };
+        file.adopt(snapshot);
+        file
+    }
+
+    /// Takes `snapshot` as the file's current content, with this handle's unsaved changes on top.
+    fn adopt(&mut self, snapshot: Option<Snapshot>) {
+        match snapshot {
+            Some(s) => {
+                self.entries = s.entries;
+                self.warnings = s.warnings;
+                self.exists = true;
+            }
+            None => {
+                self.entries.clear();
+                self.exists = false;
+            }
+        }
+        apply(&mut self.entries, &self.changed);
+        self.reindex();
+    }
+
+    fn reindex(&mut self) {
+        self.strings = KNOWN_KEYS
+            .iter()
+            .filter_map(|k| {
+                let raw = &self.entries.iter().find(|(e, _)| e == k)?.1;
+                let s = serde_json::from_str::<Option<String>>(raw.get()).ok().flatten()?;
+                Some((*k, s))
+            })
+            .collect();
+    }
+
+    /// Reads the file at `path`; a missing file is an empty one (not yet saved).
+    ///
+    /// A file that is not a JSON object, whose known keys are not strings, or that is not a
+    /// regular file (a FIFO, a directory, a device) is an error naming the path; nothing is
+    /// ever written over it. A file other users can read loads, with a warning in
+    /// [`warnings`](Self::warnings) (also reported once per process: see [`set_warning_hook`]).
+    pub fn load(path: impl Into<PathBuf>) -> Result<Self> {
+        let path = path.into();
+        let snapshot = read_snapshot(&path)?;
+        Ok(Self::from_snapshot(path, snapshot))
+    }
+
+    /// [`load`](Self::load) on the blocking pool, for async code.
+    pub async fn load_async(path: impl Into<PathBuf>) -> Result<Self> {
+        let path = path.into();
+        off_runtime(move || Self::load(path)).await
     }
 
     /// Reads the file at the default path.
     pub fn load_default() -> Result<Self> {
         Self::load(default_path()?)
+    }
+
+    /// Takes the exclusive lock (waiting for other writers) and re-reads the file under it.
+    /// Until [`unlock`](Self::unlock) or drop, every other writer waits, so a check made on this
+    /// handle stays true through a network call and the save that follows.
+    pub fn lock(&mut self) -> Result<()> {
+        if self.lock.is_none() {
+            let lock = CredentialsLock::acquire(&self.path)?;
+            let snapshot = read_snapshot(&self.path)?;
+            self.lock = Some(Arc::new(lock));
+            self.adopt(snapshot);
+        }
+        Ok(())
+    }
+
+    /// [`lock`](Self::lock) on the blocking pool, for async code.
+    pub async fn lock_async(&mut self) -> Result<()> {
+        if self.lock.is_none() {
+            let path = self.path.clone();
+            let (lock, snapshot) = off_runtime(move || {
+                let lock = CredentialsLock::acquire(&path)?;
+                Ok((lock, read_snapshot(&path)?))
+            })
+            .await?;
+            self.lock = Some(Arc::new(lock));
+            self.adopt(snapshot);
+        }
+        Ok(())
+    }
+
+    /// Releases the lock (once no clone of this handle holds it either).
+    pub fn unlock(&mut self) {
+        self.lock = None;
+    }
+
+    /// Whether this handle holds the lock.
+    pub fn is_locked(&self) -> bool {
+        self.lock.is_some()
     }
 
     /// The file's path.
@@ -173,15 +525,29 @@ impl CredentialsFile {
         self.exists
     }
 
+    /// Problems worth telling the user about that did not stop the load, such as
+    /// "Permissions 0644 for '…/cli.json' are too open".
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
     fn get(&self, key: &str) -> Option<&str> {
-        self.data.get(key)?.as_str().filter(|s| !s.trim().is_empty())
+        self.strings.iter().find(|(k, _)| *k == key).map(|(_, v)| v.as_str()).filter(|s| !s.trim().is_empty())
     }
 
     fn set(&mut self, key: &str, value: Option<&str>) {
-        match value {
-            Some(v) => self.data.insert(key.into(), Value::String(v.to_string())),
-            None => self.data.remove(key),
+        let raw = match value {
+            // A string always serializes; the fallback only keeps this free of `unwrap`.
+            Some(v) => match serde_json::value::to_raw_value(v) {
+                Ok(raw) => Some(raw),
+                Err(_) => return,
+            },
+            None => None,
         };
+        self.changed.retain(|(k, _)| k != key);
+        self.changed.push((key.to_string(), raw));
+        apply(&mut self.entries, &self.changed[self.changed.len() - 1..]);
+        self.reindex();
     }
 
     /// `apiToken`.
@@ -214,33 +580,45 @@ impl CredentialsFile {
         self.set("claimToken", token.map(Token::expose));
     }
 
-    /// Writes the file atomically: a 0600 temp file in the same directory, fsync, rename.
-    /// The directory is created 0700 when missing. A crash leaves the old file or the new one,
-    /// never a torn one.
+    /// Saves this handle's changes: under the lock (taken for the save unless held), the file is
+    /// re-read and only the keys set or removed through this handle are changed, so what another
+    /// process wrote since the load survives. Then an atomic write: a 0600 temp file beside the
+    /// file (beside a symlink's target, which is replaced and the link kept), fsync, rename. The
+    /// directory is created 0700 when missing. A crash leaves the old file or the new one, never
+    /// a torn one; a file that became unusable meanwhile is an error and is left alone.
     pub fn save(&mut self) -> Result<()> {
-        let dir = self.path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        create_private_dir(dir)?;
-        let mut body = serde_json::to_vec_pretty(&self.data)
-            .map_err(|e| ConfigError::Invalid { what: "credentials", reason: e.to_string() })?;
-        body.push(b'\n');
-        let mut builder = tempfile::Builder::new();
-        builder.prefix(".cli.json.").suffix(".tmp");
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            builder.permissions(fs::Permissions::from_mode(0o600));
-        }
-        let mut tmp = builder.tempfile_in(dir).map_err(io("cannot create a temporary file in", dir))?;
-        tmp.write_all(&body).map_err(io("cannot write", tmp.path()))?;
-        tmp.as_file().sync_all().map_err(io("cannot sync", &self.path))?;
-        tmp.persist(&self.path).map_err(|e| io("cannot replace", &self.path)(e.error))?;
+        let _held = match self.lock {
+            Some(_) => None,
+            None => Some(CredentialsLock::acquire(&self.path)?),
+        };
+        let target = write_target(&self.path)?;
+        let mut entries = read_snapshot(&self.path)?.map(|s| s.entries).unwrap_or_default();
+        apply(&mut entries, &self.changed);
+        write_atomic(&target, &render(&entries))?;
+        self.entries = entries;
+        self.changed.clear();
         self.exists = true;
+        self.reindex();
         Ok(())
     }
 
-    /// Deletes the file; a missing file is not an error. Returns whether one was deleted.
+    /// [`save`](Self::save) on the blocking pool, for async code.
+    pub async fn save_async(&mut self) -> Result<()> {
+        let mut copy = self.clone();
+        *self = off_runtime(move || copy.save().map(|()| copy)).await?;
+        Ok(())
+    }
+
+    /// Deletes the file (under the lock); a missing file is not an error. Returns whether one
+    /// was deleted.
     pub fn delete(&mut self) -> Result<bool> {
-        self.data.clear();
+        let _held = match self.lock {
+            Some(_) => None,
+            None => Some(CredentialsLock::acquire(&self.path)?),
+        };
+        self.entries.clear();
+        self.changed.clear();
+        self.strings.clear();
         self.exists = false;
         match fs::remove_file(&self.path) {
             Ok(()) => Ok(true),

@@ -1,4 +1,5 @@
-//! The agent claim ceremony: register, start, poll through pending / slow_down to success.
+//! The agent claim ceremony: register (one account even when two race), start, poll through
+//! pending / slow_down to success, and a stop that never loses the post-claim token.
 
 use std::time::Duration;
 
@@ -37,14 +38,7 @@ fn store_with(dir: &tempfile::TempDir, body: &str) -> CredentialsFile {
 #[tokio::test]
 async fn register_saves_both_tokens_and_refuses_to_overwrite_without_force() {
     let server = MockServer::start().await;
-    let body: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/examples/auth__POST_api_agent_identity__response.json"
-        ))
-        .expect("fixture"),
-    )
-    .expect("json");
+    let body = registration_fixture();
     Mock::given(method("POST"))
         .and(path("/api/agent/identity"))
         .and(body_string_contains("Claude Code"))
@@ -173,4 +167,113 @@ async fn the_wait_is_bounded_by_its_timeout() {
     let err = claim::wait_for_claim(&client(&server).0, &mut store, None, &wait, |_| {}).await.expect_err("timeout");
     assert!(matches!(err, Error::WaitTimedOut { .. }), "{err:?}");
     assert!(err.to_string().contains("authorization_pending"));
+}
+
+fn registration_fixture() -> serde_json::Value {
+    serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/examples/auth__POST_api_agent_identity__response.json"
+        ))
+        .expect("fixture"),
+    )
+    .expect("json")
+}
+
+#[tokio::test]
+async fn two_concurrent_registrations_on_one_file_create_one_account() {
+    let server = MockServer::start().await;
+    let body = registration_fixture();
+    Mock::given(method("POST"))
+        .and(path("/api/agent/identity"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(&body).set_delay(Duration::from_millis(400)))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("cli.json");
+    // Both handles are loaded before either registers: each alone would see no account.
+    let mut first = CredentialsFile::load(&file).expect("empty");
+    let mut second = CredentialsFile::load(&file).expect("empty");
+    let (c, _) = client(&server);
+    let opts = RegisterOptions::default();
+    let (a, b) = tokio::join!(claim::register(&c, &mut first, &opts), claim::register(&c, &mut second, &opts));
+
+    assert_eq!(server.received_requests().await.unwrap_or_default().len(), 1, "exactly one account was created");
+    let refused =
+        [&a, &b].iter().filter(|r| matches!(r, Err(Error::Config(ConfigError::CredentialsExist { .. })))).count();
+    assert_eq!((a.is_ok() as usize + b.is_ok() as usize, refused), (1, 1), "{a:?} / {b:?}");
+    let saved = CredentialsFile::load(&file).expect("reload");
+    assert_eq!(saved.api_token().as_ref().map(Token::expose), body["access_token"].as_str());
+    assert!(!first.is_locked() && !second.is_locked(), "the lock is released after each registration");
+}
+
+#[tokio::test]
+async fn a_stop_never_cancels_a_poll_in_flight_and_the_token_it_brings_is_saved() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(TOKEN))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"access_token": "ot_pat_post_claim", "token_type": "bearer"}))
+                .set_delay(Duration::from_millis(300)),
+        )
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut store = store_with(&dir, r#"{"apiToken":"ot_pat_pre","claimToken":"ot_clm_saved"}"#);
+    // The user asked to stop before the answer came back.
+    let stop = std::future::ready(());
+    let got = claim::wait_for_claim_until(&client(&server).0, &mut store, None, &fast_wait(), stop, |_| {})
+        .await
+        .expect("no error");
+    assert_eq!(got.as_ref().map(|t| t.access_token.expose()), Some("ot_pat_post_claim"));
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(store.path()).expect("read")).expect("json");
+    assert_eq!(saved, json!({"apiToken": "ot_pat_post_claim"}), "saved before returning");
+}
+
+#[tokio::test]
+async fn a_stop_between_polls_ends_the_wait_with_the_claim_still_pending() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST")).and(path(TOKEN)).respond_with(oauth("authorization_pending")).mount(&server).await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let original = r#"{"apiToken":"ot_pat_pre","claimToken":"ot_clm_saved"}"#;
+    let mut store = store_with(&dir, original);
+    let wait = ClaimWait { interval: Duration::from_secs(600), timeout: Duration::from_secs(1800), ..fast_wait() };
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let stop = async move {
+        let _ = rx.await;
+    };
+    let mut tx = Some(tx);
+    let got = claim::wait_for_claim_until(&client(&server).0, &mut store, None, &wait, stop, |s| {
+        // Stop once the first poll came back pending: the wait is now in its 600 s pause.
+        if matches!(s, ClaimState::Pending { .. })
+            && let Some(tx) = tx.take()
+        {
+            let _ = tx.send(());
+        }
+    })
+    .await
+    .expect("no error");
+    assert!(got.is_none(), "stopped, not claimed");
+    assert_eq!(server.received_requests().await.unwrap_or_default().len(), 1);
+    assert_eq!(std::fs::read_to_string(store.path()).expect("read"), original, "the claim token is kept to resume");
+}
+
+#[tokio::test]
+async fn a_stalled_poll_is_cut_off_at_the_wait_deadline() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(TOKEN))
+        .respond_with(oauth("authorization_pending").set_delay(Duration::from_secs(20)))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut store = store_with(&dir, r#"{"claimToken":"ot_clm_saved"}"#);
+    let wait = ClaimWait { timeout: Duration::from_millis(500), ..fast_wait() };
+    let started = std::time::Instant::now();
+    let err = claim::wait_for_claim(&client(&server).0, &mut store, None, &wait, |_| {}).await.expect_err("timeout");
+    assert!(matches!(err, Error::WaitTimedOut { .. }), "{err:?}");
+    // A 0.5 s wait against a poll that stalls for 20 s: generous margin, the behaviour is "bounded".
+    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
 }

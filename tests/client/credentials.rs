@@ -1,6 +1,12 @@
-//! cli.json precedence, atomic 0600 writes, unknown keys, corrupt files.
+//! cli.json precedence, atomic 0600 writes, unknown keys, corrupt files, lost updates, symlinks,
+//! FIFOs and too-open permissions.
 
-use std::{collections::HashMap, fs, os::unix::fs::PermissionsExt, path::Path};
+use std::{
+    collections::HashMap,
+    fs,
+    os::unix::fs::{FileTypeExt, PermissionsExt},
+    path::Path,
+};
 
 use opentrain::{
     ConfigError, CredentialsFile, Error, Resolver, Token,
@@ -125,9 +131,14 @@ fn save_is_0600_in_a_0700_dir_atomic_and_keeps_unknown_keys() {
     let saved: serde_json::Value = serde_json::from_str(&fs::read_to_string(&path).expect("read")).expect("json");
     assert_eq!(saved, serde_json::json!({"apiToken": "ot_pat_new", "profile": {"name": "work"}, "telemetry": false}));
     assert_eq!(fs::metadata(&path).expect("meta").permissions().mode() & 0o777, 0o600, "tightened to 0600");
-    let leftovers: Vec<_> =
+    let mut leftovers: Vec<_> =
         fs::read_dir(path.parent().expect("dir")).expect("ls").filter_map(Result::ok).map(|e| e.file_name()).collect();
-    assert_eq!(leftovers, vec![std::ffi::OsString::from("cli.json")], "no temp file left behind");
+    leftovers.sort();
+    assert_eq!(
+        leftovers,
+        vec![std::ffi::OsString::from("cli.json"), std::ffi::OsString::from("cli.json.lock")],
+        "no temp file left behind (only the lock's sidecar, which must outlive every save)"
+    );
 }
 
 #[test]
@@ -159,4 +170,118 @@ fn debug_of_the_file_hides_tokens_and_logout_deletes() {
     assert!(f.delete().expect("delete"));
     assert!(!path.exists());
     assert!(!f.delete().expect("second delete is fine"));
+}
+
+#[test]
+fn a_key_another_process_changed_meanwhile_survives_a_save() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = write_file(dir.path(), r#"{"apiToken":"ot_pat_old","baseUrl":"http://old.example","keep":1}"#);
+    let mut mine = CredentialsFile::load(&path).expect("load");
+    // Another process (another terminal) rewrites the file while this one waits on the network.
+    fs::write(&path, r#"{"apiToken":"ot_pat_old","baseUrl":"http://new.example","keep":2,"added":true}"#)
+        .expect("write");
+    mine.set_api_token(Some(&Token::new("ot_pat_mine")));
+    mine.save().expect("save");
+    let saved: serde_json::Value = serde_json::from_str(&fs::read_to_string(&path).expect("read")).expect("json");
+    assert_eq!(
+        saved,
+        serde_json::json!({"apiToken": "ot_pat_mine", "baseUrl": "http://new.example", "keep": 2, "added": true}),
+        "only the key this handle changed was written"
+    );
+    assert_eq!(mine.base_url(), Some("http://new.example"), "the handle sees the file as saved");
+
+    // A removal is a change too: it removes, and leaves the rest as the other process left it.
+    let mut other = CredentialsFile::load(&path).expect("load");
+    fs::write(&path, r#"{"apiToken":"ot_pat_mine","claimToken":"ot_clm_x","baseUrl":"http://third.example"}"#)
+        .expect("write");
+    other.set_claim_token(None);
+    other.save().expect("save");
+    let saved: serde_json::Value = serde_json::from_str(&fs::read_to_string(&path).expect("read")).expect("json");
+    assert_eq!(saved, serde_json::json!({"apiToken": "ot_pat_mine", "baseUrl": "http://third.example"}));
+}
+
+#[test]
+fn unknown_keys_keep_their_order_and_exact_numbers() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = write_file(dir.path(), r#"{"z":1,"big":123456789012345678901234567890,"a":{"x":1.10}}"#);
+    let mut f = CredentialsFile::load(&path).expect("load");
+    f.set_api_token(Some(&Token::new("ot_pat_new")));
+    f.save().expect("save");
+    assert_eq!(
+        fs::read_to_string(&path).expect("read"),
+        "{\n  \"z\": 1,\n  \"big\": 123456789012345678901234567890,\n  \"a\": {\"x\":1.10},\n  \"apiToken\": \"ot_pat_new\"\n}\n"
+    );
+    // Saving what was saved changes nothing, byte for byte.
+    let before = fs::read_to_string(&path).expect("read");
+    let mut again = CredentialsFile::load(&path).expect("load");
+    again.set_api_token(Some(&Token::new("ot_pat_new")));
+    again.save().expect("save");
+    assert_eq!(fs::read_to_string(&path).expect("read"), before);
+}
+
+#[test]
+fn a_symlinked_file_is_written_through_and_the_link_stays() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let dotfiles = dir.path().join("dotfiles");
+    fs::create_dir_all(&dotfiles).expect("mkdir");
+    let target = dotfiles.join("opentrain.json");
+    fs::write(&target, r#"{"apiToken":"ot_pat_old","mine":"kept"}"#).expect("write");
+    let link = dir.path().join("config").join("opentrain").join("cli.json");
+    fs::create_dir_all(link.parent().expect("dir")).expect("mkdir");
+    // Relative, as dotfile managers often make them: resolved against the link's directory.
+    std::os::unix::fs::symlink("../../dotfiles/opentrain.json", &link).expect("symlink");
+
+    let mut f = CredentialsFile::load(&link).expect("load through the link");
+    assert_eq!(f.api_token().as_ref().map(Token::expose), Some("ot_pat_old"));
+    f.set_api_token(Some(&Token::new("ot_pat_new")));
+    f.save().expect("save");
+
+    assert!(fs::symlink_metadata(&link).expect("meta").file_type().is_symlink(), "the link is still a link");
+    let saved: serde_json::Value = serde_json::from_str(&fs::read_to_string(&target).expect("read")).expect("json");
+    assert_eq!(saved, serde_json::json!({"apiToken": "ot_pat_new", "mine": "kept"}), "the target got the write");
+    assert_eq!(fs::metadata(&target).expect("meta").permissions().mode() & 0o777, 0o600);
+    let mut in_dotfiles: Vec<_> =
+        fs::read_dir(&dotfiles).expect("ls").filter_map(Result::ok).map(|e| e.file_name()).collect();
+    in_dotfiles.sort();
+    assert_eq!(in_dotfiles, vec![std::ffi::OsString::from("opentrain.json")], "no temp file left beside the target");
+}
+
+#[test]
+fn a_fifo_or_a_directory_at_the_path_is_an_error_naming_it_never_a_hang() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let fifo = dir.path().join("cli.json");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo runs");
+    assert!(made.success());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let p = fifo.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send(CredentialsFile::load(&p).map(|_| ()).map_err(|e| e.to_string()));
+    });
+    let outcome = rx.recv_timeout(std::time::Duration::from_secs(20));
+    if outcome.is_err() {
+        // Unblock the stuck reader before failing, so it does not outlive the test.
+        let _ = fs::OpenOptions::new().write(true).open(&fifo);
+    }
+    let err = outcome.expect("load returned instead of blocking on the FIFO").expect_err("a FIFO is refused");
+    assert!(err.contains(fifo.to_str().expect("utf8")) && err.contains("not a regular file (a FIFO)"), "{err}");
+
+    let as_dir = dir.path().join("dir.json");
+    fs::create_dir(&as_dir).expect("mkdir");
+    let err = CredentialsFile::load(&as_dir).expect_err("a directory is refused").to_string();
+    assert!(err.contains("dir.json") && err.contains("a directory"), "{err}");
+    assert!(fs::metadata(&fifo).expect("meta").file_type().is_fifo(), "the FIFO is left alone");
+}
+
+#[test]
+fn a_file_others_can_read_loads_with_a_warning_like_ssh() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = write_file(dir.path(), r#"{"apiToken":"ot_pat_a_secret"}"#);
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).expect("chmod");
+    let f = CredentialsFile::load(&path).expect("still usable");
+    assert_eq!(f.api_token().as_ref().map(Token::expose), Some("ot_pat_a_secret"));
+    let expected = format!("Permissions 0640 for '{}' are too open", path.display());
+    assert!(f.warnings().iter().any(|w| w.starts_with(&expected) && !w.contains("secret")), "{:?}", f.warnings());
+
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).expect("chmod");
+    assert!(CredentialsFile::load(&path).expect("load").warnings().is_empty(), "0600 is fine");
 }

@@ -500,7 +500,7 @@ impl App {
         // Registration is tokenless and must not carry whatever token is configured.
         resolved.token = None;
         let client = self.client_for(resolved)?;
-        let mut store = CredentialsFile::load_default()?;
+        let mut store = CredentialsFile::load_async(credentials::default_path()?).await?;
         let options = RegisterOptions { agent_name, organization_name: org_name, force };
         let reg = match claim::register(&client, &mut store, &options).await {
             Ok(r) => r,
@@ -576,10 +576,14 @@ impl App {
         interval: Duration,
         claim_token: Option<String>,
     ) -> Result<(), Failure> {
+        // Watching SIGINT and SIGTERM from here on replaces their default (exit at once): a poll
+        // in flight when the user stops still ends, and the one-time post-claim token it may
+        // carry is saved before the process exits.
+        let stop = stop_signal();
         let mut resolved = self.resolve(None)?;
         resolved.token = None;
         let client = self.client_for(resolved)?;
-        let mut store = CredentialsFile::load_default()?;
+        let mut store = CredentialsFile::load_async(credentials::default_path()?).await?;
         let token = claim_token.map(Token::new);
         if token.is_none() && store.claim_token().is_none() {
             return Err(no_claim_token());
@@ -587,7 +591,7 @@ impl App {
         let granted = if wait {
             let mut progress = Progress::start("the account claim");
             let settings = ClaimWait { timeout, interval, slow_down_step: Duration::from_secs(5) };
-            let waiting = claim::wait_for_claim(&client, &mut store, token, &settings, |s| {
+            let waiting = claim::wait_for_claim_until(&client, &mut store, token, &settings, stop, |s| {
                 progress.state(&match s {
                     ClaimState::Pending { next_poll_in, .. } => {
                         format!("pending, next check in {}s", next_poll_in.as_secs_f64().ceil())
@@ -598,11 +602,20 @@ impl App {
                     ClaimState::Claimed => "claimed".into(),
                 });
             });
-            let resume = "stopped waiting; the claim is unchanged. Resume with `opentrain auth claim-status --wait`";
-            let result = or_interrupt(waiting, resume.into()).await?;
-            let granted = result.map_err(|error| Failure::call(O::PollAgentToken, &Default::default(), error))?;
-            progress.finish("claimed");
-            granted
+            match waiting.await {
+                Ok(Some(granted)) => {
+                    progress.finish("claimed");
+                    granted
+                }
+                Ok(None) => {
+                    return Err(Failure::Interrupted(
+                        "stopped waiting; the claim is unchanged and still pending (the human can still finish \
+                         it). Resume with `opentrain auth claim-status --wait`"
+                            .into(),
+                    ));
+                }
+                Err(error) => return Err(Failure::call(O::PollAgentToken, &Default::default(), error)),
+            }
         } else {
             let token = match token.or_else(|| store.claim_token()) {
                 Some(t) => t,
@@ -610,7 +623,7 @@ impl App {
             };
             match claim::poll_once(&client, &token).await {
                 Ok(Poll::Claimed(t)) => {
-                    claim::save_claimed(&mut store, &t)?;
+                    claim::save_claimed(&mut store, &t).await?;
                     t
                 }
                 Ok(Poll::Pending | Poll::SlowDown(_)) => {
@@ -651,12 +664,13 @@ impl App {
         let client = self.client_for(resolved)?;
         // Verify before saving: a mistyped token must not replace working credentials.
         let me = self.call(&client, O::GetAuthMe, &Args::default()).await?;
-        let mut store = CredentialsFile::load_default()?;
+        let mut store = CredentialsFile::load_async(credentials::default_path()?).await?;
         store.set_api_token(Some(&token));
         if let Some(b) = base {
             store.set_base_url(Some(&b));
         }
-        store.save()?;
+        // Re-read under the lock: only these keys change, whatever was saved meanwhile.
+        store.save_async().await?;
         let path = store.path().display().to_string();
         if self.out.json {
             let mut v = me;
@@ -673,6 +687,12 @@ impl App {
 
     fn logout(&mut self) -> Result<(), Failure> {
         let path = credentials::default_path()?;
+        // Under the lock, so a register or claim save in flight is not undone by this delete.
+        // (No directory, no file: nothing to lock, and logout should not create one.)
+        let _lock = match path.parent().filter(|d| d.is_dir()) {
+            Some(_) => Some(credentials::CredentialsLock::acquire(&path)?),
+            None => None,
+        };
         // Deleted without parsing it: a corrupt file must be removable too.
         let deleted = match std::fs::remove_file(&path) {
             Ok(()) => true,
@@ -758,6 +778,40 @@ fn no_claim_token() -> Failure {
     Failure::Local(
         "no claim token: pass --claim-token, or register first with `opentrain auth register` (it saves one)".into(),
     )
+}
+
+/// Resolves at the first SIGINT or SIGTERM after this call. The handlers are installed now, not
+/// when the future is first polled, so a signal that comes while a claim poll is in flight is
+/// held until the poll and its save are done instead of killing the process.
+fn stop_signal() -> impl Future<Output = ()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut int = signal(SignalKind::interrupt()).ok();
+        let mut term = signal(SignalKind::terminate()).ok();
+        async move {
+            let int = async {
+                match int.as_mut() {
+                    Some(s) => drop(s.recv().await),
+                    None => std::future::pending().await,
+                }
+            };
+            let term = async {
+                match term.as_mut() {
+                    Some(s) => drop(s.recv().await),
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                () = int => {}
+                () = term => {}
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        interrupted()
+    }
 }
 
 /// "Ada Lovelace <ada@example.com>", or what there is of it.

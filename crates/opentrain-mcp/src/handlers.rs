@@ -58,8 +58,9 @@ fn str_arg<'a>(args: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
     args.get(name).and_then(Value::as_str)
 }
 
-fn load_store() -> Result<CredentialsFile, Error> {
-    CredentialsFile::load(Session::credentials_path()?)
+/// Off the runtime's only thread: a slow disk must not stall every other request.
+async fn load_store() -> Result<CredentialsFile, Error> {
+    CredentialsFile::load_async(Session::credentials_path()?).await
 }
 
 fn to_json<T: serde::Serialize>(v: &T) -> Value {
@@ -83,7 +84,7 @@ pub async fn register_agent(
     clients: &Clients,
     session: &Session,
 ) -> CallToolResult {
-    let mut store = match load_store() {
+    let mut store = match load_store().await {
         Ok(s) => s,
         Err(e) => return result::error(&e),
     };
@@ -136,7 +137,7 @@ pub async fn register_agent(
 
 /// `opentrain_claim_account`: starts the claim; the claim token defaults to the saved one.
 pub async fn claim_account(tool: &ToolDef, args: &Map<String, Value>, clients: &Clients) -> CallToolResult {
-    let store = match load_store() {
+    let store = match load_store().await {
         Ok(s) => s,
         Err(e) => return result::error(&e),
     };
@@ -176,7 +177,7 @@ pub async fn claim_status(
     clients: &Clients,
     session: &Session,
 ) -> CallToolResult {
-    let mut store = match load_store() {
+    let mut store = match load_store().await {
         Ok(s) => s,
         Err(e) => return result::error(&e),
     };
@@ -187,7 +188,7 @@ pub async fn claim_status(
     match claim::poll_once(&clients.typed, &token).await {
         Ok(Poll::Claimed(t)) => {
             let value = to_json(&t);
-            if let Err(e) = claim::save_claimed(&mut store, &t) {
+            if let Err(e) = claim::save_claimed(&mut store, &t).await {
                 // The post-claim token is delivered exactly once: it stays in the result so it is
                 // not lost with the failed write.
                 let mut structured = value;

@@ -8,6 +8,7 @@ mod jobs;
 mod money;
 mod people;
 mod platform;
+mod processes;
 
 use std::{
     path::PathBuf,
