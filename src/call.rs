@@ -24,6 +24,11 @@ use crate::{
 /// says (up to [`max_retry_after`](Self::max_retry_after)). Writes are sent again only when the
 /// request provably never reached the server (DNS failure, connection refused), so a retried
 /// write can never be applied twice.
+///
+/// Every retry stays inside the call's deadline ([`ClientBuilder::deadline`], [`within`]): a
+/// wait that would end past it is not made and the last answer is returned instead.
+///
+/// [`ClientBuilder::deadline`]: crate::ClientBuilder::deadline
 #[derive(Clone, Debug, PartialEq)]
 pub struct RetryPolicy {
     /// Total attempts, the first included. 1 disables retries.
