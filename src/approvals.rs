@@ -12,6 +12,7 @@ use crate::{
     Client, Run,
     error::{Error, Result},
     types::{self, Approval, ApprovalPending, ApprovalStatusKnown, EndContractResult},
+    within,
 };
 
 impl Approval {
@@ -61,8 +62,10 @@ impl Default for ApprovalWait {
 /// Polls `GET /approvals/{id}` until a human confirms or declines it or it expires, and returns
 /// the final approval (its `result` holds the execution evidence when confirmed).
 ///
-/// `on_poll` sees every state read, for progress displays. Bounded by `wait.timeout`
-/// ([`Error::WaitTimedOut`] carries the last status); cancel it by dropping the future.
+/// `on_poll` sees every state read, for progress displays. `wait.timeout` is a wall-clock
+/// deadline that covers the polls themselves: a poll the API leaves unanswered is cut off when
+/// it runs out (see [`within`](crate::within)), and the wait ends with [`Error::WaitTimedOut`]
+/// carrying the last status seen. Cancel it by dropping the future.
 /// Nothing here can confirm an approval: only a human in the OpenTrain app can.
 ///
 /// ```no_run
@@ -80,22 +83,32 @@ pub async fn wait_for_approval(
     mut on_poll: impl FnMut(&Approval),
 ) -> Result<Approval> {
     let start = Instant::now();
+    let deadline = start + wait.timeout;
     let mut interval = wait.initial_interval;
+    let mut last_state: Option<String> = None;
+    let timed_out = |last: Option<String>| Error::WaitTimedOut {
+        what: format!("approval {approval_id}"),
+        waited: start.elapsed(),
+        last_state: last.unwrap_or_else(|| "unknown: no poll was answered in time".into()),
+    };
     loop {
-        let approval = client.get_approval().approval_id(approval_id).send().run().await?.approval;
+        let poll = within(deadline, client.get_approval().approval_id(approval_id).send().run()).await;
+        let approval = match poll {
+            Ok(r) => r.approval,
+            // The deadline cut the poll off: that is the wait running out, not a network fault.
+            Err(Error::Timeout { .. }) if Instant::now() >= deadline => return Err(timed_out(last_state)),
+            Err(e) => return Err(e),
+        };
         on_poll(&approval);
         if approval.is_final() {
             return Ok(approval);
         }
-        let elapsed = start.elapsed();
-        if elapsed >= wait.timeout {
-            return Err(Error::WaitTimedOut {
-                what: format!("approval {approval_id}"),
-                waited: elapsed,
-                last_state: approval.status.map(|s| s.to_string()).unwrap_or_else(|| "unknown".into()),
-            });
+        last_state = Some(approval.status.map(|s| s.to_string()).unwrap_or_else(|| "unknown".into()));
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(timed_out(last_state));
         }
-        tokio::time::sleep(interval.min(wait.timeout - elapsed)).await;
+        tokio::time::sleep(interval.min(left)).await;
         interval = interval.mul_f64(1.5).min(wait.max_interval);
     }
 }

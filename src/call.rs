@@ -1,12 +1,15 @@
-//! The one transport path: auth header, retry policy and error conversion for every generated call.
+//! The one transport path for every generated call: auth header, path checks, retry policy within a
+//! deadline, response size cap, no redirects, and error conversion.
 
 use std::{cell::RefCell, future::Future, time::Duration};
 
+use bytes::BytesMut;
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo, ResponseValue};
 use reqwest::{
     Method, StatusCode,
     header::{AUTHORIZATION, HeaderMap, HeaderValue, RETRY_AFTER},
 };
+use tokio::time::Instant;
 
 use crate::{
     Client, Inner,
@@ -21,6 +24,11 @@ use crate::{
 /// says (up to [`max_retry_after`](Self::max_retry_after)). Writes are sent again only when the
 /// request provably never reached the server (DNS failure, connection refused), so a retried
 /// write can never be applied twice.
+///
+/// Every retry stays inside the call's deadline ([`ClientBuilder::deadline`], [`within`]): a
+/// wait that would end past it is not made and the last answer is returned instead.
+///
+/// [`ClientBuilder::deadline`]: crate::ClientBuilder::deadline
 #[derive(Clone, Debug, PartialEq)]
 pub struct RetryPolicy {
     /// Total attempts, the first included. 1 disables retries.
@@ -67,10 +75,29 @@ pub struct RetryEvent {
 pub(crate) struct CallState {
     pub attempts: u32,
     pub status: Option<u16>,
+    /// A write was (perhaps partly) sent and then no answer arrived.
+    pub outcome_unknown: bool,
+    /// A failure the hooks detected themselves (reqwest has no error value for them).
+    pub failure: Option<Failure>,
 }
+
+/// Failures found by the transport hooks rather than by reqwest.
+#[derive(Clone, Debug)]
+pub(crate) enum Failure {
+    /// The body was longer than the client's cap; it was not read to the end.
+    TooLarge { status: u16, limit: u64 },
+    /// The deadline passed before the next attempt could be sent.
+    NoTimeLeft,
+}
+
+/// Marks the placeholder response `exec` returns for a [`Failure`], so that `post` turns it into
+/// an error even when the call runs outside [`Run`] (no task-local state to read).
+#[derive(Clone, Debug)]
+struct Failed(String);
 
 tokio::task_local! {
     static CALL: RefCell<CallState>;
+    static DEADLINE: Instant;
 }
 
 fn record(f: impl FnOnce(&mut CallState)) {
@@ -78,9 +105,47 @@ fn record(f: impl FnOnce(&mut CallState)) {
     let _ = CALL.try_with(|c| f(&mut c.borrow_mut()));
 }
 
+/// Runs `fut` with every OpenTrain call made inside it bounded by `deadline`: in-flight
+/// attempts, retries and `Retry-After` waits included.
+///
+/// A bounded wait (an approval wait, a claim poll, an MCP tool with a time budget) wraps its
+/// work in this so that a stalled API cannot hold it past its bound. Each attempt's timeout
+/// becomes the smaller of the client's timeout and the time left; a retry whose wait would end
+/// past the deadline is not made (the last answer is returned, e.g. a 429 with its
+/// `retry_after`); a call started after the deadline fails at once with [`Error::Timeout`]
+/// (`attempts: 0`, nothing sent). Nested calls keep the earliest deadline, and the client's own
+/// per-call deadline ([`ClientBuilder::deadline`](crate::ClientBuilder::deadline)) still applies.
+///
+/// [`Error::Timeout`]: crate::Error::Timeout
+///
+/// ```no_run
+/// # async fn f(client: opentrain::Client) -> opentrain::Result<()> {
+/// use std::time::Duration;
+/// use opentrain::Run;
+/// let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+/// // Returns within about 5 s even if the API stalls.
+/// let me = opentrain::within(deadline, client.get_auth_me().send().run()).await?;
+/// # Ok(()) }
+/// ```
+pub async fn within<F: Future>(deadline: Instant, fut: F) -> F::Output {
+    let deadline = current_deadline().map_or(deadline, |outer| outer.min(deadline));
+    DEADLINE.scope(deadline, fut).await
+}
+
+/// The deadline set by the innermost enclosing [`within`], if any.
+pub fn current_deadline() -> Option<Instant> {
+    DEADLINE.try_with(|d| *d).ok()
+}
+
 /// Seconds from a `Retry-After` header given in seconds (HTTP dates are not used by OpenTrain).
 pub(crate) fn retry_after_secs(headers: &HeaderMap) -> Option<u64> {
     headers.get(RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()
+}
+
+/// `16 MiB` for whole mebibytes, else a byte count: the unit a user would set it in.
+pub(crate) fn human_bytes(n: u64) -> String {
+    const MIB: u64 = 1 << 20;
+    if n >= MIB && n.is_multiple_of(MIB) { format!("{} MiB", n / MIB) } else { format!("{n} bytes") }
 }
 
 enum Verdict {
@@ -112,6 +177,58 @@ fn judge(policy: &RetryPolicy, read: bool, res: &reqwest::Result<reqwest::Respon
     }
 }
 
+/// What one attempt produced once its body was read.
+enum Attempt {
+    Answer(reqwest::Result<reqwest::Response>),
+    Failed(Failure),
+}
+
+/// Reads the whole body under `limit`, before anything parses it, and hands back an equivalent
+/// response holding the bytes. A body over the limit is dropped unread past the limit, so a
+/// huge or endless answer costs at most `limit` bytes of memory.
+async fn read_capped(mut resp: reqwest::Response, limit: u64) -> Attempt {
+    let status = resp.status();
+    let too_large = Attempt::Failed(Failure::TooLarge { status: status.as_u16(), limit });
+    if resp.content_length().is_some_and(|n| n > limit) {
+        return too_large;
+    }
+    let mut body = BytesMut::new();
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                if (body.len() + chunk.len()) as u64 > limit {
+                    return too_large;
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => break,
+            Err(e) => return Attempt::Answer(Err(e)),
+        }
+    }
+    let mut out = http::Response::new(body.freeze());
+    *out.status_mut() = status;
+    *out.version_mut() = resp.version();
+    *out.headers_mut() = std::mem::take(resp.headers_mut());
+    Attempt::Answer(Ok(reqwest::Response::from(out)))
+}
+
+/// The placeholder `exec` returns for a failure; `post` turns it into the error.
+fn failed(failure: Failure) -> reqwest::Result<reqwest::Response> {
+    let message = match &failure {
+        Failure::TooLarge { limit, .. } => format!("the response body exceeds the {} limit", human_bytes(*limit)),
+        Failure::NoTimeLeft => "the call's deadline passed before the request was sent".into(),
+    };
+    record(|s| s.failure = Some(failure));
+    let mut out = http::Response::new(bytes::Bytes::new());
+    out.extensions_mut().insert(Failed(message));
+    Ok(reqwest::Response::from(out))
+}
+
+/// Whether a failed attempt may have delivered the request: only a connect failure proves not.
+fn may_have_arrived(read: bool, attempt: &Attempt) -> bool {
+    !read && matches!(attempt, Attempt::Answer(Err(e)) if !e.is_connect())
+}
+
 macro_rules! hooks {
     ($client:ty) => {
         impl ClientHooks<Inner> for $client {
@@ -120,6 +237,8 @@ macro_rules! hooks {
                 request: &mut reqwest::Request,
                 info: &OperationInfo,
             ) -> std::result::Result<(), progenitor_client::Error<E>> {
+                check_path(self.baseurl(), request.url().path(), info.operation_id)
+                    .map_err(progenitor_client::Error::InvalidRequest)?;
                 // Tokenless operations never carry the header, so a token cannot leak to them.
                 if meta::TOKENLESS_OPERATIONS.contains(&info.operation_id) {
                     return Ok(());
@@ -141,32 +260,138 @@ macro_rules! hooks {
             ) -> reqwest::Result<reqwest::Response> {
                 let inner = self.inner();
                 let read = matches!(*request.method(), Method::GET | Method::HEAD);
+                let own = Instant::now() + inner.deadline;
+                let deadline = current_deadline().map_or(own, |d| d.min(own));
+                let mut request = Some(request);
                 let mut attempt = 1;
                 loop {
+                    let left = deadline.saturating_duration_since(Instant::now());
                     // A body that cannot be cloned (a stream) gets exactly one attempt.
-                    let Some(this_try) = request.try_clone() else {
-                        record(|s| s.attempts = attempt);
-                        let res = self.client().execute(request).await;
-                        record(|s| s.status = res.as_ref().ok().map(|r| r.status().as_u16()));
-                        return res;
+                    let Some(mut this_try) =
+                        request.as_ref().and_then(reqwest::Request::try_clone).or_else(|| request.take())
+                    else {
+                        return failed(Failure::NoTimeLeft);
                     };
+                    if left.is_zero() {
+                        return failed(Failure::NoTimeLeft);
+                    }
+                    *this_try.timeout_mut() = Some(inner.timeout.min(left));
                     record(|s| s.attempts = attempt);
-                    let res = self.client().execute(this_try).await;
+                    let outcome = match self.client().execute(this_try).await {
+                        Ok(resp) => read_capped(resp, inner.max_response_bytes).await,
+                        Err(e) => Attempt::Answer(Err(e)),
+                    };
+                    let unknown = may_have_arrived(read, &outcome);
+                    record(|s| s.outcome_unknown |= unknown);
+                    let res = match outcome {
+                        Attempt::Failed(f) => return failed(f),
+                        Attempt::Answer(res) => res,
+                    };
                     record(|s| s.status = res.as_ref().ok().map(|r| r.status().as_u16()));
                     let Verdict::Retry { delay, reason } = judge(&inner.retry, read, &res) else { return res };
-                    if attempt >= inner.retry.max_attempts {
+                    if attempt >= inner.retry.max_attempts || request.is_none() {
+                        return res;
+                    }
+                    let delay = delay.unwrap_or_else(|| inner.retry.backoff(attempt + 1));
+                    // Waiting past the deadline helps nobody: the last answer (a 429 carries its
+                    // Retry-After) says more than a timeout would.
+                    if Instant::now() + delay >= deadline {
                         return res;
                     }
                     attempt += 1;
-                    let delay = delay.unwrap_or_else(|| inner.retry.backoff(attempt));
                     if let Some(observe) = &inner.on_retry {
                         observe(&RetryEvent { operation: info.operation_id, next_attempt: attempt, delay, reason });
                     }
                     tokio::time::sleep(delay).await;
                 }
             }
+
+            async fn post<E>(
+                &self,
+                result: &reqwest::Result<reqwest::Response>,
+                _info: &OperationInfo,
+            ) -> std::result::Result<(), progenitor_client::Error<E>> {
+                match result.as_ref().ok().and_then(|r| r.extensions().get::<Failed>()) {
+                    Some(Failed(message)) => Err(progenitor_client::Error::Custom(message.clone())),
+                    None => Ok(()),
+                }
+            }
         }
     };
+}
+
+/// Refuses a request whose path no longer has the shape of its operation's template.
+///
+/// A path parameter `..`, `.` or empty is removed or merged by URL normalization before any
+/// hook sees the request (`get_credit_top_up` with `topUpId: ".."` would become
+/// `GET /credits/`), so the values themselves are gone; comparing segment by segment with the
+/// template still tells which parameter did it, for every operation and every face.
+pub(crate) fn check_path(base_url: &str, path: &str, operation_id: &str) -> std::result::Result<(), String> {
+    let Some(op) = meta::operation(operation_id) else { return Ok(()) };
+    let base_path =
+        reqwest::Url::parse(base_url).map(|u| u.path().trim_end_matches('/').to_string()).unwrap_or_default();
+    let template: Vec<&str> = base_path.split('/').chain(op.path.split('/').skip(1)).collect();
+    let actual: Vec<&str> = path.split('/').collect();
+    let params: Vec<&str> = template.iter().filter_map(|s| param_name(s)).collect();
+    let fits = |shape: &[Seg<'_>]| {
+        shape.len() == actual.len()
+            && shape.iter().zip(&actual).all(|(t, a)| match t {
+                Seg::Lit(l) => l == a,
+                Seg::Any => !a.is_empty() && *a != "." && *a != "..",
+            })
+    };
+    if fits(&shape(&template, None)) {
+        return Ok(());
+    }
+    let culprits: Vec<&str> = params
+        .iter()
+        .copied()
+        .filter(|p| ["", ".", ".."].iter().any(|v| fits(&shape(&template, Some((p, v))))))
+        .collect();
+    let named = if culprits.is_empty() { &params } else { &culprits };
+    let names = named.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(" or ");
+    Err(format!(
+        "path parameter {names} of {operation_id} would change which resource is addressed: it must not be \
+         empty, \".\" or \"..\", nor contain a backslash"
+    ))
+}
+
+/// The segments a path has when `bad` = (parameter, value) is put in `template` and the URL is
+/// normalized as WHATWG URLs are; the other parameters match any one ordinary segment.
+fn shape<'a>(template: &[&'a str], bad: Option<(&str, &'static str)>) -> Vec<Seg<'a>> {
+    let mut out = Vec::new();
+    for s in template {
+        match (param_name(s), bad) {
+            (Some(p), Some((b, "."))) if p == b => {}
+            (Some(p), Some((b, ".."))) if p == b => {
+                // `..` at the root stays at the root.
+                if out.len() > 1 {
+                    out.pop();
+                }
+            }
+            (Some(p), Some((b, v))) if p == b => out.push(Seg::Lit(v)),
+            (Some(_), _) => out.push(Seg::Any),
+            (None, _) => out.push(Seg::Lit(s)),
+        }
+    }
+    // A dot segment at the end leaves a trailing slash: an empty last segment.
+    let last = template.last().and_then(|s| param_name(s));
+    if let Some((b, v)) = bad
+        && !v.is_empty()
+        && last == Some(b)
+    {
+        out.push(Seg::Lit(""));
+    }
+    out
+}
+
+enum Seg<'a> {
+    Lit(&'a str),
+    Any,
+}
+
+fn param_name(segment: &str) -> Option<&str> {
+    segment.strip_prefix('{')?.strip_suffix('}')
 }
 
 // The typed and the raw client share one transport path.
@@ -198,7 +423,7 @@ where
     fn run(self) -> impl Future<Output = Result<T>> + Send {
         let fut = async move {
             let out = self.await;
-            let state = CALL.with(|c| c.borrow().clone());
+            let state = CALL.with(|c| std::mem::take(&mut *c.borrow_mut()));
             out.map(ResponseValue::into_inner).map_err(|e| from_generated(e, &state))
         };
         CALL.scope(RefCell::new(CallState::default()), fut)

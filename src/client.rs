@@ -1,4 +1,5 @@
-//! Building a [`Client`]: credentials, base URL, timeout, User-Agent and retry policy.
+//! Building a [`Client`]: credentials, base URL, timeout and deadline, size cap, User-Agent and
+//! retry policy.
 
 use std::{fmt, sync::Arc, time::Duration};
 
@@ -15,20 +16,52 @@ pub const USER_AGENT: &str = concat!("opentrain-rust/", env!("CARGO_PKG_VERSION"
 /// The request timeout unless configured otherwise (the official CLI's).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long one call may take in all, retries and `Retry-After` waits included, unless
+/// configured otherwise: two stalled attempts, then the call ends.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(60);
+
+/// The largest response body read unless configured otherwise. No OpenTrain answer comes near
+/// it; the cap exists so a broken or hostile server cannot exhaust memory.
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 16 << 20;
+
 /// Observer of retry decisions.
 pub type RetryObserver = Arc<dyn Fn(&RetryEvent) + Send + Sync>;
 
 /// What the generated client carries besides its `reqwest::Client`: the token and the policy.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Inner {
     pub(crate) token: Option<Token>,
     pub(crate) retry: RetryPolicy,
     pub(crate) on_retry: Option<RetryObserver>,
+    /// Per attempt; the hooks set it on each request (reqwest's client-wide one would not know
+    /// the call's deadline).
+    pub(crate) timeout: Duration,
+    pub(crate) deadline: Duration,
+    pub(crate) max_response_bytes: u64,
+}
+
+impl Default for Inner {
+    fn default() -> Self {
+        Self {
+            token: None,
+            retry: RetryPolicy::default(),
+            on_retry: None,
+            timeout: DEFAULT_TIMEOUT,
+            deadline: DEFAULT_DEADLINE,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+        }
+    }
 }
 
 impl fmt::Debug for Inner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Inner").field("token", &self.token).field("retry", &self.retry).finish_non_exhaustive()
+        f.debug_struct("Inner")
+            .field("token", &self.token)
+            .field("retry", &self.retry)
+            .field("timeout", &self.timeout)
+            .field("deadline", &self.deadline)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .finish_non_exhaustive()
     }
 }
 
@@ -73,9 +106,25 @@ impl ClientBuilder {
         self
     }
 
-    /// Per-request timeout (default 30 s).
+    /// Timeout of one attempt, connecting and reading the body included (default 30 s). An
+    /// attempt never outlives the call's [`deadline`](Self::deadline) either.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// Wall-clock bound of one call, every attempt, backoff and `Retry-After` wait included
+    /// (default 60 s). A retry that could not finish in time is not made; the last answer or a
+    /// timeout is returned instead. Bounded waits tighten it with [`within`](crate::within).
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.inner.deadline = deadline;
+        self
+    }
+
+    /// The largest response body read (default 16 MiB). A longer body is abandoned while
+    /// streaming, before anything parses it, and the call fails naming the limit.
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.inner.max_response_bytes = limit;
         self
     }
 
@@ -113,13 +162,16 @@ impl ClientBuilder {
     /// Builds the client. Without a token, only tokenless operations will succeed.
     pub fn build(mut self) -> Result<Client> {
         let base = normalize_base_url(self.base_url.as_deref().unwrap_or(crate::DEFAULT_BASE_URL))?;
+        // Never follow a redirect: reqwest would turn a POST into a GET that "succeeds", or re-send
+        // a body holding a claim token to whatever host `Location` names. A 3xx becomes an error.
         let http = reqwest::Client::builder()
             .user_agent(USER_AGENT)
-            .timeout(self.timeout)
+            .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(self.timeout.min(Duration::from_secs(10)))
             .build()
             .map_err(|e| ConfigError::Invalid { what: "HTTP client", reason: e.to_string() })?;
         self.inner.token = self.token;
+        self.inner.timeout = self.timeout;
         Ok(Client::new_with_client(&base, http, self.inner))
     }
 }

@@ -34,21 +34,26 @@ pub enum Error {
     #[error("{0}")]
     OAuth(Box<OAuthError>),
     /// The request never produced a response, after every attempt the retry policy allowed.
-    #[error("request failed after {attempts} attempt{}: {message}", if *attempts == 1 { "" } else { "s" })]
+    #[error("request failed after {attempts} attempt{}: {message}{}", plural(*attempts), unknown_note(*outcome_unknown))]
     Transport {
         /// How many times the request was sent.
         attempts: u32,
         /// What failed, with the source chain flattened.
         message: String,
+        /// A write may have reached the server: see [`Error::outcome_unknown`].
+        outcome_unknown: bool,
     },
-    /// The request timed out, after every attempt the retry policy allowed.
-    #[error("request timed out after {attempts} attempt{}", if *attempts == 1 { "" } else { "s" })]
+    /// The call ran out of time: an attempt hit its timeout or the call's deadline (see
+    /// [`ClientBuilder::deadline`](crate::ClientBuilder::deadline) and [`within`](crate::within)).
+    #[error("{}{}", timed_out(*attempts), unknown_note(*outcome_unknown))]
     Timeout {
-        /// How many times the request was sent.
+        /// How many times the request was sent; 0 when the deadline passed before the first.
         attempts: u32,
+        /// A write may have reached the server: see [`Error::outcome_unknown`].
+        outcome_unknown: bool,
     },
     /// A response arrived but was not what the spec describes (not JSON, or the wrong shape).
-    #[error("invalid response{}: {reason}; body starts: {snippet:?}", status.map(|s| format!(" (HTTP {s})")).unwrap_or_default())]
+    #[error("invalid response{}: {reason}{}", status.map(|s| format!(" (HTTP {s})")).unwrap_or_default(), body_starts(snippet))]
     InvalidResponse {
         /// HTTP status, when known.
         status: Option<u16>,
@@ -73,6 +78,31 @@ pub enum Error {
         /// The last state seen.
         last_state: String,
     },
+}
+
+fn body_starts(snippet: &str) -> String {
+    if snippet.is_empty() { String::new() } else { format!("; body starts: {snippet:?}") }
+}
+
+fn plural(n: u32) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn timed_out(attempts: u32) -> String {
+    if attempts == 0 {
+        "the call's deadline passed before the request was sent (nothing was sent)".into()
+    } else {
+        format!("request timed out after {attempts} attempt{}", plural(attempts))
+    }
+}
+
+fn unknown_note(unknown: bool) -> &'static str {
+    // Retrying blindly could hire twice or create a second draft; the caller must look first.
+    if unknown {
+        " (the write may have reached OpenTrain: check whether it took effect before sending it again)"
+    } else {
+        ""
+    }
 }
 
 /// Shorthand for results of this crate.
@@ -148,6 +178,10 @@ impl fmt::Display for ApiError {
         write!(f, ": {}", self.message)?;
         if let Some(id) = &self.request_id {
             write!(f, " (request {id})")?;
+        }
+        // A 429 returned because waiting would outlast the call's deadline must say when to retry.
+        if let Some(s) = self.retry_after {
+            write!(f, "; retry after {s} s")?;
         }
         Ok(())
     }
@@ -256,15 +290,25 @@ impl Error {
         }
     }
 
+    /// Whether a write may have been applied although no answer arrived: the request was sent
+    /// (or partly sent) and then the connection failed or timed out.
+    ///
+    /// When true, do not blindly send the write again (that could hire twice or create a second
+    /// draft): read the resource first to see whether it took effect. Reads and requests that
+    /// provably never left (connection refused, DNS failure) are never outcome-unknown.
+    pub fn outcome_unknown(&self) -> bool {
+        matches!(self, Error::Transport { outcome_unknown: true, .. } | Error::Timeout { outcome_unknown: true, .. })
+    }
+
     pub(crate) fn invalid_response(status: Option<u16>, reason: impl fmt::Display, body: &[u8]) -> Self {
         let text = String::from_utf8_lossy(body);
         let snippet: String = text.chars().take(SNIPPET_CHARS).collect();
         Error::InvalidResponse { status, reason: redact(&reason.to_string()), snippet: redact(&snippet) }
     }
 
-    fn transport(e: &reqwest::Error, attempts: u32) -> Self {
+    fn transport(e: &reqwest::Error, attempts: u32, outcome_unknown: bool) -> Self {
         if e.is_timeout() {
-            return Error::Timeout { attempts };
+            return Error::Timeout { attempts, outcome_unknown };
         }
         let mut message = e.to_string();
         let mut source = std::error::Error::source(e);
@@ -273,7 +317,7 @@ impl Error {
             message.push_str(&s.to_string());
             source = s.source();
         }
-        Error::Transport { attempts, message: redact(&message) }
+        Error::Transport { attempts, message: redact(&message), outcome_unknown }
     }
 }
 
@@ -281,13 +325,18 @@ impl Error {
 pub(crate) fn from_generated<E: IntoError>(e: progenitor_client::Error<E>, state: &call::CallState) -> Error {
     use progenitor_client::Error as G;
     let status = state.status;
+    let attempts = state.attempts.max(1);
     match e {
+        // The transport hooks report their own failures (size cap, deadline) as `Custom`.
+        G::Custom(m) => match &state.failure {
+            Some(f) => from_failure(f, state),
+            None => Error::InvalidRequest(redact(&m)),
+        },
         G::InvalidRequest(m) => Error::InvalidRequest(redact(&m)),
-        G::Custom(m) => Error::InvalidRequest(redact(&m)),
-        G::CommunicationError(e) | G::InvalidUpgrade(e) => Error::transport(&e, state.attempts.max(1)),
+        G::CommunicationError(e) | G::InvalidUpgrade(e) => Error::transport(&e, attempts, state.outcome_unknown),
         G::ResponseBodyError(e) => {
             if e.is_timeout() {
-                Error::Timeout { attempts: state.attempts.max(1) }
+                Error::Timeout { attempts, outcome_unknown: state.outcome_unknown }
             } else {
                 Error::invalid_response(e.status().map(|s| s.as_u16()).or(status), "reading the body failed", &[])
             }
@@ -304,7 +353,40 @@ pub(crate) fn from_generated<E: IntoError>(e: progenitor_client::Error<E>, state
         }
         G::UnexpectedResponse(resp) => {
             let code = resp.status().as_u16();
+            if resp.status().is_redirection() {
+                return redirect(code, resp.headers());
+            }
             Error::invalid_response(Some(code), "status not described by the spec", &[])
+        }
+    }
+}
+
+/// A 3xx answer. Following it would turn a POST into a GET reported as done, or re-send a
+/// body holding a secret to whatever host `Location` names, so it is never followed.
+fn redirect(status: u16, headers: &reqwest::header::HeaderMap) -> Error {
+    let to = headers
+        .get(reqwest::header::LOCATION)
+        .map(|l| format!(" to {}", redact(&String::from_utf8_lossy(l.as_bytes()))))
+        .unwrap_or_default();
+    Error::InvalidResponse {
+        status: Some(status),
+        reason: format!("HTTP {status} redirect{to}: OpenTrain never redirects API calls; not followed"),
+        snippet: String::new(),
+    }
+}
+
+fn from_failure(f: &call::Failure, state: &call::CallState) -> Error {
+    match f {
+        call::Failure::TooLarge { status, limit } => Error::InvalidResponse {
+            status: Some(*status),
+            reason: format!(
+                "the response body exceeds the {} limit (ClientBuilder::max_response_bytes); not read",
+                call::human_bytes(*limit)
+            ),
+            snippet: String::new(),
+        },
+        call::Failure::NoTimeLeft => {
+            Error::Timeout { attempts: state.attempts, outcome_unknown: state.outcome_unknown }
         }
     }
 }
@@ -317,15 +399,23 @@ pub trait IntoError {
 
 impl IntoError for types::Error {
     fn into_error(self, status: u16, retry_after: Option<u64>) -> Error {
+        // Every server-supplied string is masked: a server (or a proxy) echoing the token in use
+        // into `code`, `requestId` or `details` must not get it printed.
         let details = self.details.map(|d| match serde_json::to_value(d) {
-            Ok(Value::Object(m)) => m,
+            Ok(mut v @ Value::Object(_)) => {
+                crate::redact::redact_json(&mut v);
+                match v {
+                    Value::Object(m) => m,
+                    _ => Map::new(),
+                }
+            }
             _ => Map::new(),
         });
         Error::Api(Box::new(ApiError {
             status,
-            code: self.code.unwrap_or_default(),
+            code: redact(&self.code.unwrap_or_default()),
             message: redact(&self.error),
-            request_id: self.request_id,
+            request_id: self.request_id.map(|r| redact(&r)),
             details,
             retry_after,
         }))
@@ -336,7 +426,7 @@ impl IntoError for types::OAuthError {
     fn into_error(self, status: u16, _retry_after: Option<u64>) -> Error {
         Error::OAuth(Box::new(OAuthError {
             status,
-            error: self.error,
+            error: redact(&self.error),
             description: self.error_description.map(|d| redact(&d)),
             interval: self.interval.and_then(|i| u64::try_from(i).ok()),
         }))

@@ -70,6 +70,30 @@ async fn gives_up_at_the_timeout_with_the_last_state() {
 }
 
 #[tokio::test]
+async fn a_five_second_wait_against_a_stalled_api_ends_in_about_five_seconds() {
+    // A server that accepts the poll and never answers. Before: 93.5 s (per-attempt timeouts
+    // and retries outside the wait's bound).
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((sock, _)) = listener.accept().await {
+            held.push(sock);
+        }
+    });
+    let c = super::client_at(&base).0;
+    let wait = ApprovalWait { timeout: Duration::from_secs(5), ..fast() };
+    let started = std::time::Instant::now();
+    let err = wait_for_approval(&c, "ap_1", &wait, |_| {}).await.expect_err("never answered");
+    let took = started.elapsed();
+    match &err {
+        Error::WaitTimedOut { last_state, .. } => assert!(last_state.contains("no poll was answered"), "{err}"),
+        other => panic!("expected WaitTimedOut, got {other:?}"),
+    }
+    assert!(took < Duration::from_secs(20), "took {took:?}");
+}
+
+#[tokio::test]
 async fn co_signed_calls_come_back_as_typed_pending_approvals() {
     let server = MockServer::start().await;
     let pending = std::fs::read_to_string(concat!(

@@ -142,3 +142,37 @@ fn no_token_says_how_to_get_one_and_secrets_never_show() {
     let shown = format!("{with:?} {:?} {}", with.token(), with.token().map(ToString::to_string).unwrap_or_default());
     assert!(!shown.contains("supersecret"), "{shown}");
 }
+
+#[tokio::test]
+async fn server_text_echoing_a_held_secret_is_masked_everywhere() {
+    // One token shaped like OpenTrain's and one that is not: Token::new remembers both.
+    let _held = opentrain::Token::new("plain-unshaped-secret-4242");
+    let server = MockServer::start().await;
+    let echo = "ot_pat_test_secret plain-unshaped-secret-4242";
+    Mock::given(method("GET"))
+        .and(path("/api/public/v1/credits"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
+            "error": format!("bad {echo}"), "code": format!("C_{echo}"), "requestId": format!("r-{echo}"),
+            "details": {"nested": {"list": [echo]}, "field": echo, echo: 1}
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/agent/identity"))
+        .respond_with(
+            ResponseTemplate::new(400)
+                .set_body_json(json!({"error": format!("e_{echo}"), "error_description": format!("d {echo}")})),
+        )
+        .mount(&server)
+        .await;
+    let (c, _) = client(&server);
+    let api = c.get_credits().send().run().await.expect_err("400");
+    let oauth =
+        c.register_agent().body(types::RegisterAgentRequest::default()).send().run().await.expect_err("oauth 400");
+    let envelope = api.as_api().map(|a| a.to_envelope().to_string()).unwrap_or_default();
+    assert!(envelope.contains("requestId"), "{envelope}");
+    for shown in [format!("{api}"), format!("{api:?}"), envelope, format!("{oauth}"), format!("{oauth:?}")] {
+        assert!(!shown.contains("test_secret"), "{shown}");
+        assert!(!shown.contains("unshaped-secret"), "{shown}");
+    }
+}

@@ -3,6 +3,7 @@
 mod approvals;
 mod claim;
 mod credentials;
+mod edges;
 mod errors;
 mod pagination;
 mod transport;

@@ -99,7 +99,7 @@ async fn post_is_retried_when_the_connection_is_refused() {
     let body = opentrain::types::SendMessageRequest::builder().conversation_id("c_1").content("hi");
     let err = c.send_message().body(body).send().run().await.expect_err("nothing listens");
     match &err {
-        Error::Transport { attempts, message } => {
+        Error::Transport { attempts, message, .. } => {
             assert_eq!(*attempts, 3);
             assert!(!message.is_empty());
         }
@@ -163,7 +163,7 @@ async fn a_read_that_times_out_is_retried_then_reported_as_a_timeout() {
         .build()
         .expect("client");
     let err = c.get_auth_me().send().run().await.expect_err("too slow");
-    assert!(matches!(err, Error::Timeout { attempts: 3 }), "{err:?}");
+    assert!(matches!(err, Error::Timeout { attempts: 3, outcome_unknown: false }), "{err:?}");
 }
 
 #[tokio::test]

@@ -211,7 +211,7 @@ fn describe(call: Option<(OperationId, String)>, error: &Error) -> (Vec<String>,
             }
             (lines, env, 1)
         }
-        Error::Transport { attempts, .. } | Error::Timeout { attempts } => {
+        Error::Transport { attempts, .. } | Error::Timeout { attempts, .. } => {
             let code = if matches!(error, Error::Timeout { .. }) { "TIMEOUT" } else { "TRANSPORT_ERROR" };
             let msg = at(error.to_string());
             (vec![format!("Error: {msg}")], json!({"error": msg, "code": code, "details": {"attempts": attempts}}), 1)

@@ -1,0 +1,334 @@
+//! The transport at its edges: redirects, deadlines, oversized bodies, route-changing path
+//! parameters and writes whose outcome is unknown, against fault-injecting local servers.
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use opentrain::{Client, Error, Run, Token, raw};
+use serde_json::json;
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::{TcpListener, TcpStream},
+};
+use wiremock::{
+    Mock, MockServer, ResponseTemplate,
+    matchers::{method, path},
+};
+
+use super::client;
+
+const SEND: &str = "/api/public/v1/messages";
+const ME: &str = "/api/public/v1/auth/me";
+
+fn message() -> opentrain::types::builder::SendMessageRequest {
+    opentrain::types::SendMessageRequest::builder().conversation_id("c_1").content("hi")
+}
+
+fn me_body() -> serde_json::Value {
+    json!({"actor": {"userId": "u_1"}, "token": {"id": "t_1", "scopes": []}, "account": {"kind": "employer_organization"}})
+}
+
+/// A local server that counts requests and does `then` with each connection once the request
+/// head (and its announced body) has been read.
+async fn fault_server(then: Fault) -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let seen = Arc::new(AtomicUsize::new(0));
+    let count = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let count = count.clone();
+            let then = then.clone();
+            tokio::spawn(async move {
+                if read_request(&mut sock).await {
+                    count.fetch_add(1, Ordering::SeqCst);
+                }
+                match then {
+                    // Hold the connection open and answer nothing.
+                    Fault::Stall => {
+                        let _ = sock.read(&mut [0u8; 1]).await;
+                        std::future::pending::<()>().await;
+                    }
+                    Fault::Reset => {
+                        // Zero linger: closing sends RST, a reset rather than an orderly end.
+                        let _ = sock.set_zero_linger();
+                        drop(sock);
+                    }
+                    Fault::Chunked { total } => {
+                        let head =
+                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+                        if sock.write_all(head.as_bytes()).await.is_err() {
+                            return;
+                        }
+                        let chunk = vec![b' '; 64 * 1024];
+                        let mut sent = 0;
+                        while sent < total {
+                            let frame = [format!("{:x}\r\n", chunk.len()).as_bytes(), &chunk, b"\r\n"].concat();
+                            if sock.write_all(&frame).await.is_err() {
+                                return;
+                            }
+                            sent += chunk.len();
+                        }
+                        let _ = sock.write_all(b"0\r\n\r\n").await;
+                    }
+                }
+            });
+        }
+    });
+    (base, seen)
+}
+
+#[derive(Clone)]
+enum Fault {
+    Stall,
+    Reset,
+    Chunked { total: usize },
+}
+
+/// Reads one request (head and Content-Length body); false if the peer went away first.
+async fn read_request(sock: &mut TcpStream) -> bool {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+            let len: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0);
+            if buf.len() >= end + 4 + len {
+                return true;
+            }
+        }
+        match sock.read(&mut chunk).await {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+}
+
+fn client_for(base: &str) -> opentrain::ClientBuilder {
+    Client::builder().base_url(base).token(Token::new("ot_pat_edge_secret")).retry(super::fast_policy())
+}
+
+// ---- 1. No redirects -------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_redirected_post_is_an_error_and_nothing_reaches_the_target() {
+    let target = MockServer::start().await;
+    Mock::given(method("GET")).respond_with(ResponseTemplate::new(200).set_body_json(json!({}))).mount(&target).await;
+    for status in [301, 302, 303, 307, 308] {
+        let server = MockServer::start().await;
+        let location = format!("{}{SEND}?token=ot_pat_in_location", target.uri());
+        Mock::given(method("POST"))
+            .and(path(SEND))
+            .respond_with(ResponseTemplate::new(status).insert_header("Location", location.as_str()))
+            .mount(&server)
+            .await;
+        let err = client(&server).0.send_message().body(message()).send().run().await.expect_err("a 3xx is no success");
+        let shown = err.to_string();
+        assert_eq!(err.status(), Some(status), "{shown}");
+        assert!(shown.contains(&format!("HTTP {status} redirect to {}", target.uri())), "{shown}");
+        assert!(shown.contains("not followed"), "{shown}");
+        assert!(!shown.contains("in_location"), "the Location is redacted: {shown}");
+    }
+    assert!(target.received_requests().await.unwrap_or_default().is_empty(), "no request followed a redirect");
+}
+
+#[tokio::test]
+async fn a_claim_poll_answered_307_does_not_resend_the_claim_token() {
+    let target = MockServer::start().await;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/agent/oauth/token"))
+        .respond_with(ResponseTemplate::new(307).insert_header("Location", format!("{}/steal", target.uri()).as_str()))
+        .mount(&server)
+        .await;
+    let claim = Token::new("ot_clm_redirect_me_please");
+    let err = opentrain::claim::poll_once(&client(&server).0, &claim).await.expect_err("307");
+    assert_eq!(err.status(), Some(307));
+    assert!(err.to_string().contains("/steal"), "{err}");
+    assert!(target.received_requests().await.unwrap_or_default().is_empty(), "the claim token went nowhere else");
+}
+
+#[tokio::test]
+async fn a_redirected_get_is_an_error_too() {
+    let target = MockServer::start().await;
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(ME))
+        .respond_with(ResponseTemplate::new(301).insert_header("Location", format!("{}{ME}", target.uri()).as_str()))
+        .mount(&server)
+        .await;
+    let err = client(&server).0.get_auth_me().send().run().await.expect_err("301");
+    assert!(matches!(err, Error::InvalidResponse { status: Some(301), .. }), "{err:?}");
+    assert!(target.received_requests().await.unwrap_or_default().is_empty(), "the token went nowhere else");
+}
+
+// ---- 2. Deadlines ------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_stalled_read_ends_at_the_calls_deadline() {
+    // Before: 3 attempts of 30 s each plus backoff (91.5 s). Now the deadline bounds them all.
+    let (base, seen) = fault_server(Fault::Stall).await;
+    let c = client_for(&base).deadline(Duration::from_secs(2)).build().expect("client");
+    let started = Instant::now();
+    let err = c.get_auth_me().send().run().await.expect_err("stalled");
+    let took = started.elapsed();
+    assert!(matches!(err, Error::Timeout { attempts: 1, .. }), "{err:?}");
+    assert!(took < Duration::from_secs(20), "took {took:?}");
+    assert_eq!(seen.load(Ordering::SeqCst), 1, "no retry that could not finish in time");
+
+    // A write cut off by the deadline may have been applied: the error says to check first.
+    let err = c.send_message().body(message()).send().run().await.expect_err("stalled");
+    assert!(matches!(err, Error::Timeout { outcome_unknown: true, .. }), "{err:?}");
+    assert!(err.outcome_unknown());
+}
+
+#[tokio::test]
+async fn within_bounds_every_call_inside_it() {
+    let (base, _) = fault_server(Fault::Stall).await;
+    let c = client_for(&base).build().expect("client");
+    let started = Instant::now();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(1);
+    let err = opentrain::within(deadline, c.get_auth_me().send().run()).await.expect_err("stalled");
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(20), "took {:?}", started.elapsed());
+
+    // A deadline already past sends nothing and says so.
+    let (base, seen) = fault_server(Fault::Stall).await;
+    let c = client_for(&base).build().expect("client");
+    let past = tokio::time::Instant::now();
+    let err = opentrain::within(past, c.get_auth_me().send().run()).await.expect_err("no time");
+    assert!(matches!(err, Error::Timeout { attempts: 0, outcome_unknown: false }), "{err:?}");
+    assert!(err.to_string().contains("nothing was sent"), "{err}");
+    assert_eq!(seen.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn a_retry_after_beyond_the_deadline_returns_the_429_at_once() {
+    // Before: the client slept the full Retry-After (60 s, twice).
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(ME))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("Retry-After", "60")
+                .set_body_json(json!({"error": "slow down", "code": "RATE_LIMITED"})),
+        )
+        .mount(&server)
+        .await;
+    let c = Client::builder()
+        .base_url(server.uri())
+        .token(Token::new("ot_pat_x_deadline"))
+        .deadline(Duration::from_secs(5))
+        .build()
+        .expect("client");
+    let started = Instant::now();
+    let err = c.get_auth_me().send().run().await.expect_err("429");
+    assert!(started.elapsed() < Duration::from_secs(20), "took {:?}", started.elapsed());
+    let api = err.as_api().expect("the 429 itself");
+    assert_eq!((api.status, api.retry_after), (429, Some(60)));
+    assert!(err.to_string().contains("retry after 60 s"), "says when to retry: {err}");
+    assert_eq!(server.received_requests().await.unwrap_or_default().len(), 1);
+}
+
+// ---- 3. Response size cap ------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_body_over_the_cap_is_refused_naming_the_limit() {
+    // Announced length: refused before reading.
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(ME))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(vec![b' '; 44_000_000], "application/json"))
+        .mount(&server)
+        .await;
+    let err = client(&server).0.get_auth_me().send().run().await.expect_err("44 MB");
+    assert!(matches!(err, Error::InvalidResponse { status: Some(200), .. }), "{err:?}");
+    assert!(err.to_string().contains("16 MiB"), "{err}");
+
+    // Streamed without a length: cut off while reading.
+    let (base, _) = fault_server(Fault::Chunked { total: 44_000_000 }).await;
+    let c = client_for(&base).build().expect("client");
+    let err = c.get_auth_me().send().run().await.expect_err("44 MB chunked");
+    assert!(err.to_string().contains("16 MiB"), "{err}");
+}
+
+#[tokio::test]
+async fn the_cap_is_configurable_and_bodies_under_it_pass() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(ME))
+        .respond_with(ResponseTemplate::new(200).set_body_json(me_body()))
+        .mount(&server)
+        .await;
+    let small = Client::builder().base_url(server.uri()).max_response_bytes(16).build().expect("client");
+    let err = small.get_auth_me().send().run().await.expect_err("over 16 bytes");
+    assert!(err.to_string().contains("16 bytes"), "{err}");
+    let roomy = Client::builder().base_url(server.uri()).max_response_bytes(4096).build().expect("client");
+    assert!(roomy.get_auth_me().send().run().await.is_ok());
+}
+
+// ---- 4. Path parameters --------------------------------------------------------------------------
+
+#[tokio::test]
+async fn dot_and_empty_path_parameters_are_refused_by_every_client() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"balance": {}, "topUp": {"id": "tu_1"}})))
+        .mount(&server)
+        .await;
+    let (typed, _) = client(&server);
+    let raw = raw::Client::from_typed(&typed);
+    for bad in ["..", ".", ""] {
+        let err = typed.get_credit_top_up().top_up_id(bad).send().run().await.expect_err("refused");
+        assert!(matches!(err, Error::InvalidRequest(_)), "{bad:?}: {err:?}");
+        assert!(err.to_string().contains("`topUpId`"), "{bad:?}: {err}");
+        let args = raw::Args::default().param("topUpId", bad);
+        let err = raw.call("get_credit_top_up", &args).await.expect_err("refused");
+        assert!(err.to_string().contains("`topUpId`"), "{bad:?}: {err}");
+        // In the middle of a path, `..` would reach another resource.
+        let err = raw.call("get_approval", &raw::Args::default().param("approvalId", bad)).await.expect_err("refused");
+        assert!(err.to_string().contains("`approvalId`"), "{bad:?}: {err}");
+    }
+    assert!(server.received_requests().await.unwrap_or_default().is_empty(), "nothing was sent");
+    // Ordinary values, dots inside included, still go through.
+    raw.call("get_credit_top_up", &raw::Args::default().param("topUpId", "tu.1..x")).await.expect("sent");
+    assert_eq!(
+        server.received_requests().await.unwrap_or_default()[0].url.path(),
+        "/api/public/v1/credits/top-ups/tu.1..x"
+    );
+}
+
+// ---- 6. Writes whose outcome is unknown ------------------------------------------------------------
+
+#[tokio::test]
+async fn a_post_reset_after_sending_is_sent_once_and_reported_outcome_unknown() {
+    let (base, seen) = fault_server(Fault::Reset).await;
+    let c = client_for(&base).build().expect("client");
+    let err = c.send_message().body(message()).send().run().await.expect_err("reset");
+    assert_eq!(seen.load(Ordering::SeqCst), 1, "a write that reached the server is never repeated");
+    assert!(err.outcome_unknown(), "{err:?}");
+    assert!(err.to_string().contains("check whether it took effect"), "{err}");
+
+    // A read is safe to repeat: it is retried and never outcome-unknown.
+    let (base, seen) = fault_server(Fault::Reset).await;
+    let err = client_for(&base).build().expect("client").get_auth_me().send().run().await.expect_err("reset");
+    assert_eq!(seen.load(Ordering::SeqCst), 3);
+    assert!(!err.outcome_unknown(), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_not_outcome_unknown() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
+    let c = client_for(&format!("http://127.0.0.1:{port}")).build().expect("client");
+    let err = c.send_message().body(message()).send().run().await.expect_err("refused");
+    assert!(!err.outcome_unknown(), "nothing was sent: {err:?}");
+}
