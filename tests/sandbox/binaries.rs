@@ -15,7 +15,7 @@ use rmcp::{
 };
 use serde_json::{Map, Value, json};
 
-use super::{Human, client, fast, start};
+use super::{PayWith, client, fast, start};
 
 const MCP: Option<&str> = option_env!("CARGO_BIN_EXE_opentrain-mcp");
 const CLI: Option<&str> = option_env!("CARGO_BIN_EXE_opentrain");
@@ -55,7 +55,7 @@ async fn the_lifecycle_through_opentrain_mcp() {
         return;
     };
     let sandbox = start(fast()).await;
-    let human = Human::new(&sandbox);
+    let human = sandbox.human().await.expect("the human signs in");
     let home = tempfile::tempdir().expect("home");
     let (transport, _) = TokioChildProcess::builder(home_command(bin, home.path(), sandbox.base_url()))
         .stderr(Stdio::null())
@@ -82,13 +82,13 @@ async fn the_lifecycle_through_opentrain_mcp() {
     // the post-claim token into the (private) cli.json the server reads.
     let attempt = tool(&mcp, "opentrain_claim_account", json!({ "email": "mcp@example.com" })).await;
     let attempt: opentrain::types::ClaimAttempt = serde_json::from_value(attempt).expect("claim attempt");
-    human.claim(&attempt).await;
+    human.claim(&attempt).await.expect("claim");
     tool(&mcp, "opentrain_claim_status", json!({})).await;
     let mut store = CredentialsFile::load(cli_json(home.path())).expect("cli.json");
     let token = store.api_token().expect("post-claim token saved");
     let me = client(&sandbox, Some(token)).get_auth_me().send().run().await.expect("me");
     let org = me.account.organization_id.expect("org");
-    human.add_card(&org).await;
+    human.add_card(&org).await.expect("add a card");
 
     let conv = tool(&mcp, "opentrain_start_proposal_conversation", json!({ "proposalId": proposal })).await;
     let conv_id = conv["conversationId"].as_str().expect("conversation").to_string();
@@ -106,13 +106,13 @@ async fn the_lifecycle_through_opentrain_mcp() {
     )
     .await;
     let approval: opentrain::types::Approval = serde_json::from_value(hire["approval"].clone()).expect("approval");
-    human.confirm(&approval, "card").await;
+    human.confirm(&approval, PayWith::Card).await.expect("confirm");
     let done = tool(&mcp, "opentrain_get_approval", json!({ "approvalId": approval.id })).await;
     assert_eq!(done["approval"]["status"], "confirmed");
     let contract = done["approval"]["result"]["contractId"].as_str().expect("contract").to_string();
 
     // Milestones need payments:write: the person mints a full key and the agent logs in with it.
-    store.set_api_token(Some(&human.mint_full_key(&org).await));
+    store.set_api_token(Some(&human.mint_full_key(&org).await.expect("mint a key")));
     store.save().expect("save");
     let ms = tool(
         &mcp,
@@ -122,11 +122,20 @@ async fn the_lifecycle_through_opentrain_mcp() {
     .await;
     let ms_id = ms["milestone"]["id"].as_str().expect("milestone").to_string();
     let fund = tool(&mcp, "opentrain_request_milestone_funding", json!({ "milestoneId": ms_id })).await;
-    human.confirm(&serde_json::from_value(fund["approval"].clone()).expect("approval"), "card").await;
+    human
+        .confirm(&serde_json::from_value(fund["approval"].clone()).expect("approval"), PayWith::Card)
+        .await
+        .expect("confirm");
     let release = tool(&mcp, "opentrain_request_milestone_approval", json!({ "milestoneId": ms_id })).await;
-    human.confirm(&serde_json::from_value(release["approval"].clone()).expect("approval"), "card").await;
+    human
+        .confirm(&serde_json::from_value(release["approval"].clone()).expect("approval"), PayWith::Card)
+        .await
+        .expect("confirm");
     let end = tool(&mcp, "opentrain_end_contract", json!({ "contractId": contract })).await;
-    human.confirm(&serde_json::from_value(end["approval"].clone()).expect("approval"), "card").await;
+    human
+        .confirm(&serde_json::from_value(end["approval"].clone()).expect("approval"), PayWith::Card)
+        .await
+        .expect("confirm");
     let ended = tool(&mcp, "opentrain_get_contract", json!({ "contractId": contract })).await;
     assert_eq!(ended["contract"]["status"], "ended");
     let updates = tool(&mcp, "opentrain_poll_updates", json!({ "limit": 200 })).await;

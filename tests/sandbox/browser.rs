@@ -17,7 +17,7 @@ use tokio::{
     net::TcpStream,
 };
 
-use super::{Human, claimed_agent, fast, published_job, start};
+use super::{claimed_agent, fast, published_job, start};
 
 /// A Chromium binary: `OPENTRAIN_CHROMIUM`, else the usual names on PATH.
 fn chromium() -> Option<PathBuf> {
@@ -166,7 +166,7 @@ async fn a_person_confirms_the_hire_in_headless_chromium() {
     };
     let sandbox = start(fast()).await;
     let agent = claimed_agent(&sandbox, "browser@example.com").await;
-    Human::new(&sandbox).add_card(&agent.org).await;
+    sandbox.human().await.expect("sign in").add_card(&agent.org).await.expect("add a card");
     let (_, proposals) = published_job(&agent, "Label 1,000 Spanish tweets, $0.05 per label, 1 labeler.").await;
     let hire = agent
         .client
