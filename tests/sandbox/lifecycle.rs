@@ -13,6 +13,7 @@ use opentrain::{
 use serde_json::Value;
 
 use super::{PayWith, Recorder, fast, start};
+use opentrain::sandbox::Human;
 
 const JOB: &str = "Spanish tweet sentiment\n\
 Label 5,000 Spanish tweets as positive, negative or neutral, $0.05 per label, 3 labelers.";
@@ -21,7 +22,10 @@ Label 5,000 Spanish tweets as positive, negative or neutral, $0.05 per label, 3 
 async fn the_whole_lifecycle_through_the_library() {
     let sandbox = start(fast()).await;
     let rec = Recorder::start(&sandbox).await;
-    let human = sandbox.human().await.expect("the human signs in");
+    // The person's one-time link and session stay between the sandbox and the person: checked
+    // against every API response below.
+    let link = sandbox.sign_in_link();
+    let human = Human::sign_in(&link).await.expect("the human signs in");
     let receiver = wiremock::MockServer::start().await;
     wiremock::Mock::given(wiremock::matchers::method("POST"))
         .respond_with(wiremock::ResponseTemplate::new(200))
@@ -307,6 +311,15 @@ async fn the_whole_lifecycle_through_the_library() {
         verifier.verify(sig, &r.body).expect("the library's checker accepts the sandbox's signature");
         assert!(r.headers.get("X-OpenTrain-Delivery").is_some() && r.headers.get("X-OpenTrain-Event").is_some());
         assert!(Verifier::new("whsec_wrong").verify(sig, &r.body).is_err());
+    }
+
+    // No API response ever carried the person's sign-in secret, the way to it, or the session's
+    // CSRF token: the agent cannot learn to sign in as its human.
+    let secret = link.split("token=").nth(1).expect("the link's secret");
+    for x in rec.exchanges() {
+        for (what, needle) in [("sign-in secret", secret), ("sign-in path", "/sign-in"), ("CSRF token", human.csrf())] {
+            assert!(!x.raw.contains(needle), "{} {} answered with the {what}: {}", x.method, x.path, x.raw);
+        }
     }
 
     // And every response on the way satisfied openapi.yaml.

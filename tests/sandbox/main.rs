@@ -7,6 +7,7 @@ mod binaries;
 mod browser;
 mod conformance;
 mod errors;
+mod human;
 mod lifecycle;
 mod spec;
 
@@ -106,6 +107,8 @@ pub struct Exchange {
     pub status: u16,
     pub content_type: String,
     pub body: serde_json::Value,
+    /// The response as sent: header lines and body text, to scan for what must never appear.
+    pub raw: String,
 }
 
 /// A pass-through proxy in front of a sandbox that records every API response, so tests driving
@@ -154,8 +157,19 @@ async fn forward(
     let op = operation_of(parts.method.as_str(), &path).unwrap_or("?").to_string();
     let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let body = serde_json::from_slice(&data).unwrap_or(serde_json::Value::Null);
+    let mut raw: String =
+        headers.iter().map(|(k, v)| format!("{k}: {}\n", String::from_utf8_lossy(v.as_bytes()))).collect();
+    raw.push_str(&String::from_utf8_lossy(&data));
     if let Ok(mut log) = f.log.lock() {
-        log.push(Exchange { op, method: parts.method.to_string(), path, status: status.as_u16(), content_type, body });
+        log.push(Exchange {
+            op,
+            method: parts.method.to_string(),
+            path,
+            status: status.as_u16(),
+            content_type,
+            body,
+            raw,
+        });
     }
     let mut out = (status, data).into_response();
     for (k, v) in &headers {
