@@ -1,12 +1,14 @@
 //! The sandbox through the shipped binaries: `opentrain-mcp` driven by an MCP client through the
 //! hiring lifecycle and a shorter run of the `opentrain` CLI (both pointed at a sandbox the test
-//! starts), then the binaries' own `--sandbox`, `--sandbox-state` and `opentrain sandbox`.
+//! starts), then the binaries' own `--sandbox`, `--sandbox-state` and `opentrain sandbox`, where
+//! the person signs in through the one-time link the binary prints on stderr, and a real SIGTERM
+//! stops `opentrain sandbox` with its state written.
 //! Skipped when the binaries were not built (they need the `mcp` and `cli` features, as in
 //! `cargo test --all-features`).
 
 use std::{path::Path, process::Stdio};
 
-use opentrain::{CredentialsFile, Run};
+use opentrain::{CredentialsFile, Run, sandbox::Human};
 use rmcp::{
     ServiceExt,
     model::{CallToolRequestParams, CallToolResult},
@@ -245,6 +247,25 @@ async fn the_cli_sandbox_flag_keeps_state_in_its_dir_and_never_touches_the_user_
     assert_eq!(out.expect("runs").status.code(), Some(2));
 }
 
+/// Reads `stderr` until the sandbox's one-time sign-in link and returns it, draining the rest in
+/// the background so the binary never writes into a closed pipe.
+async fn sign_in_link(stderr: impl tokio::io::AsyncRead + Unpin + Send + 'static) -> String {
+    use tokio::io::AsyncBufReadExt;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let mut tx = Some(tx);
+        let mut lines = tokio::io::BufReader::new(stderr).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let (Some(at), true) = (line.find("http://127.0.0.1:"), line.contains("/sign-in?token="))
+                && let Some(tx) = tx.take()
+            {
+                let _ = tx.send(line[at..].trim().to_string());
+            }
+        }
+    });
+    rx.await.expect("the binary printed a sign-in link on stderr")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn opentrain_sandbox_serves_until_stopped_and_prints_its_url() {
     let Some(bin) = CLI else {
@@ -253,8 +274,12 @@ async fn opentrain_sandbox_serves_until_stopped_and_prints_its_url() {
     };
     use tokio::io::AsyncBufReadExt;
     let home = tempfile::tempdir().expect("home");
-    let mut child =
-        real_user(bin, home.path()).args(["sandbox", "--port", "0"]).stdout(Stdio::piped()).spawn().expect("spawn");
+    let mut child = real_user(bin, home.path())
+        .args(["sandbox", "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = tokio::io::BufReader::new(stdout).lines();
     let mut base = None;
@@ -268,7 +293,83 @@ async fn opentrain_sandbox_serves_until_stopped_and_prints_its_url() {
     assert!(base.starts_with("http://127.0.0.1:"), "{base}");
     let jobs = reqwest::get(format!("{base}/api/public/v1/jobs")).await.expect("GET").status();
     assert_eq!(jobs.as_u16(), 200, "the tokenless search answers");
+    // The person's way in is on stderr, not on the stdout an agent may be reading.
+    let link = sign_in_link(child.stderr.take().expect("stderr")).await;
+    assert!(link.starts_with(&format!("{base}/sign-in?token=")), "{link}");
+    let human = Human::sign_in(&link).await.expect("the printed link signs the person in");
+    assert_eq!(human.get("/account").await.expect("account").status, 200);
     child.kill().await.expect("stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opentrain_sandbox_writes_its_state_on_sigterm() {
+    let Some(bin) = CLI else {
+        eprintln!(
+            "SKIPPED opentrain_sandbox_writes_its_state_on_sigterm: opentrain not built (enable the `cli` feature)"
+        );
+        return;
+    };
+    use tokio::io::AsyncBufReadExt;
+    let home = tempfile::tempdir().expect("home");
+    let state = home.path().join("sandbox.json");
+    let mut child = real_user(bin, home.path())
+        .args(["sandbox", "--port", "0", "--state"])
+        .arg(&state)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut base = None;
+    while let Some(line) = lines.next_line().await.expect("read") {
+        if let Some(url) = line.strip_prefix("OPENTRAIN_API_BASE_URL=") {
+            base = Some(url.to_string());
+            break;
+        }
+    }
+    let base = base.expect("the ready-to-paste line");
+    let stderr = child.stderr.take().expect("stderr");
+    let anon = opentrain::Client::builder().base_url(&base).build().expect("client");
+    let reg = anon
+        .register_agent()
+        .body(opentrain::types::RegisterAgentRequest {
+            agent_name: Some("Written on SIGTERM".into()),
+            ..Default::default()
+        })
+        .send()
+        .run()
+        .await
+        .expect("register");
+    // The person claims through the link the binary printed, as they would from that console.
+    let attempt = anon
+        .start_claim()
+        .body(opentrain::types::StartClaimRequest {
+            claim_token: reg.claim_token.clone().expect("claim token"),
+            email: "term@example.com".into(),
+        })
+        .send()
+        .run()
+        .await
+        .expect("start claim");
+    let human = Human::sign_in(&sign_in_link(stderr).await).await.expect("sign in");
+    human.claim(&attempt).await.expect("claim");
+    // The last change lands right before the signal, inside the writer's 100 ms debounce.
+    anon.register_agent()
+        .body(opentrain::types::RegisterAgentRequest { agent_name: Some("Last change".into()), ..Default::default() })
+        .send()
+        .run()
+        .await
+        .expect("register");
+    let pid = child.id().expect("pid").to_string();
+    let killed = std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+    assert!(killed.success());
+    let status = child.wait().await.expect("wait");
+    assert!(status.success(), "SIGTERM stops the sandbox cleanly, like Ctrl-C: {status:?}");
+    let saved = std::fs::read_to_string(&state).expect("the state file");
+    assert!(saved.contains("Written on SIGTERM") && saved.contains("Last change"), "{saved}");
+    let saved: Value = serde_json::from_str(&saved).expect("json");
+    let claimed = saved["accounts"].as_object().expect("accounts").values().filter(|a| a["claimed"] == true).count();
+    assert_eq!(claimed, 1, "the person's claim was written too");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -280,11 +381,21 @@ async fn opentrain_mcp_sandbox_flag_serves_tools_against_a_private_sandbox() {
     let home = tempfile::tempdir().expect("home");
     let mut cmd = real_user(bin, home.path());
     cmd.arg("--sandbox");
-    let (transport, _) = TokioChildProcess::builder(cmd).stderr(Stdio::null()).spawn().expect("spawn opentrain-mcp");
+    let (transport, stderr) =
+        TokioChildProcess::builder(cmd).stderr(Stdio::piped()).spawn().expect("spawn opentrain-mcp");
     let mcp: Mcp = ().serve(transport).await.expect("MCP handshake");
     tool(&mcp, "opentrain_register_agent", json!({ "agentName": "MCP flag" })).await;
     let draft = tool(&mcp, "opentrain_create_job_draft", json!({ "jobDescription": JOB })).await;
     assert!(draft["jobId"].is_string(), "{draft}");
+    // The agent hands out the claim page; the person, signed in with the link the server
+    // printed on stderr (never in a tool result), types the code.
+    let attempt = tool(&mcp, "opentrain_claim_account", json!({ "email": "flag@example.com" })).await;
+    assert!(!attempt.to_string().contains("/sign-in"), "{attempt}");
+    let attempt: opentrain::types::ClaimAttempt = serde_json::from_value(attempt).expect("claim attempt");
+    let human = Human::sign_in(&sign_in_link(stderr.expect("stderr")).await).await.expect("sign in");
+    human.claim(&attempt).await.expect("claim");
+    let status = tool(&mcp, "opentrain_claim_status", json!({})).await;
+    assert!(!status.to_string().contains("/sign-in"), "{status}");
     let user = std::fs::read_to_string(home.path().join(".config/opentrain/cli.json")).expect("user file");
     assert!(user.contains("ot_pat_real_user"), "the user's credentials are untouched");
     mcp.cancel().await.expect("close");
