@@ -17,7 +17,9 @@
 //! interviews, conversations whose candidates answer, contracts and milestones, credits, the
 //! updates feed and signed webhook deliveries. Every move of money returns 202 with an
 //! `approvalUrl` to a page on the sandbox where a person presses Confirm or Decline; nothing in the
-//! API can confirm. It binds 127.0.0.1 only and delivers webhooks to loopback URLs only.
+//! API can confirm, and those pages serve only a person signed in through a one-time link
+//! ([`Sandbox::sign_in_link`]) that no API call returns. It binds 127.0.0.1 only, answers only to
+//! its own loopback Host, and delivers webhooks to loopback URLs only.
 //!
 //! Layout: `state` (the data and its persistence), `http` (errors, parsing, auth gates), one file
 //! per API family (`agent`, `jobs`, `extract`, `market`, `hiring`, `money`, `events`), `pages`
