@@ -121,7 +121,7 @@ impl PayWith {
     }
 }
 
-/// A person signed in to one sandbox's human pages. See the [module docs](self).
+/// A person signed in to one sandbox's human pages, submitting their forms as a browser would.
 pub struct Human {
     http: reqwest::Client,
     base: String,
