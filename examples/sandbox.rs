@@ -1,7 +1,8 @@
-//! Runs the offline sandbox until killed: `cargo run --example sandbox -- [PORT] [STATE_FILE]`.
+//! Runs the offline sandbox until Ctrl-C or SIGTERM: `cargo run --example sandbox -- [PORT] [STATE_FILE]`.
 //!
-//! Prints the base URL and an `OPENTRAIN_API_BASE_URL=...` line. CI starts it to run
-//! schemathesis against a live server (scripts/schemathesis.sh).
+//! Prints the base URL and an `OPENTRAIN_API_BASE_URL=...` line on stdout, and on stderr the
+//! one-time link a person opens to sign in to the human pages (approvals, checkout, claim,
+//! settings). CI starts it to run schemathesis against a live server (scripts/schemathesis.sh).
 
 use opentrain_sandbox::{Sandbox, SandboxOptions};
 
@@ -16,6 +17,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let sandbox = Sandbox::start(options).await?;
     println!("OpenTrain sandbox listening on {}", sandbox.base_url());
     println!("OPENTRAIN_API_BASE_URL={}", sandbox.base_url());
-    std::future::pending::<()>().await;
+    eprintln!("{}", sandbox.sign_in_notice());
+    // Either signal writes the state file before exiting.
+    sandbox.serve_until_stopped().await?;
     Ok(())
 }

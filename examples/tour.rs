@@ -1,7 +1,8 @@
 //! A guided tour of the hiring lifecycle against an in-process sandbox, no account and no network:
 //! `cargo run --example tour`. Every API call goes through `opentrain::Client`; the steps only a
 //! person can take (typing the claim code, minting a full key, paying, pressing Confirm) are played
-//! here by posting the sandbox's own HTML forms, and are labelled as such.
+//! by `opentrain_sandbox::Human`, which signs in with a one-time link and submits the sandbox's
+//! own HTML forms as a person would, and are labelled as such.
 
 use std::{
     fmt,
@@ -9,12 +10,12 @@ use std::{
 };
 
 use opentrain::{
-    Client, CredentialsFile, Run, Token,
+    Client, CredentialsFile, Run,
     approvals::{ApprovalWait, wait_for_approval},
     claim::{ClaimWait, RegisterOptions, register, start_claim, wait_for_claim},
     types::{self, EndContractResult},
 };
-use opentrain_sandbox::{Sandbox, SandboxOptions};
+use opentrain_sandbox::{Human, PayWith, Sandbox, SandboxOptions};
 use serde_json::Value;
 
 const JOB: &str = "Spanish tweet sentiment\n\
@@ -39,7 +40,10 @@ async fn main() -> Result<(), Failure> {
 }
 
 async fn tour(sandbox: &Sandbox) -> Result<(), Failure> {
-    let human = Human::new(sandbox.base_url())?;
+    // The person signs in through a one-time link only this process sees; the agent's token
+    // cannot open the human pages.
+    let human = sandbox.human().await.ctx("sign the human in")?;
+    human_did("opened the sandbox's one-time sign-in link: a session only the browser holds");
     // Credentials go to a throwaway directory so the tour never touches the user's cli.json.
     let dir = tempfile::tempdir().ctx("create a temp dir")?;
     let mut store = CredentialsFile::load(dir.path().join("cli.json")).ctx("open the temp credentials file")?;
@@ -137,7 +141,8 @@ async fn tour(sandbox: &Sandbox) -> Result<(), Failure> {
         "claim",
         format!("owner@example.com is asked to open {} and type {}", attempt.verification_uri, attempt.user_code),
     );
-    human.claim(&attempt).await?;
+    human.claim(&attempt).await.ctx("claim the account")?;
+    human_did(format!("opened the claim page, typed {}: \"you own this account now\"", attempt.user_code));
     let claimed =
         wait_for_claim(&anon, &mut store, None, &ClaimWait { interval: Duration::ZERO, ..Default::default() }, |_| {})
             .await
@@ -153,7 +158,8 @@ async fn tour(sandbox: &Sandbox) -> Result<(), Failure> {
     );
 
     // payments:write and webhooks:manage only come from a key the owner mints in the app.
-    let key = human.mint_full_key(&org).await?;
+    let key = human.mint_full_key(&org).await.ctx("mint a key")?;
+    human_did(format!("ticked every scope on the API keys page of {org} and copied the key"));
     let c = anon.with_token(Some(key));
     let scopes: Vec<String> =
         c.get_auth_me().send().run().await.ctx("read auth/me")?.token.scopes.iter().map(|s| s.to_string()).collect();
@@ -168,7 +174,8 @@ async fn tour(sandbox: &Sandbox) -> Result<(), Failure> {
         .await
         .ctx("start a top-up")?;
     step("top-up", format!("{} for $500.00 awaits payment at {}", top_up.top_up_id, top_up.checkout_url));
-    human.pay(&top_up.checkout_url).await?;
+    human.pay(&top_up.checkout_url).await.ctx("pay the top-up")?;
+    human_did("pressed Pay on the checkout page with test card 4242");
     let paid = c.get_credit_top_up().top_up_id(&top_up.top_up_id).send().run().await.ctx("read the top-up")?.top_up;
     step("credits", format!("top-up {}; {} available", paid.status, usd(credits(&c).await?.available_cents)));
 
@@ -218,7 +225,7 @@ async fn tour(sandbox: &Sandbox) -> Result<(), Failure> {
             url(&hire.approval)
         ),
     );
-    human.confirm(&hire.approval).await?;
+    confirm(&human, &hire.approval).await?;
     let wait = ApprovalWait { initial_interval: Duration::from_millis(10), ..Default::default() };
     let done = wait_for_approval(&c, id(&hire.approval), &wait, |_| {}).await.ctx("wait for the hire approval")?;
     let contract_id =
@@ -263,10 +270,10 @@ async fn tour(sandbox: &Sandbox) -> Result<(), Failure> {
     );
     let fund = c.fund_milestone().milestone_id(&ms.id).send().run().await.ctx("fund the milestone")?;
     step("fund", format!("202 pending approval {}; approvalUrl {}", id(&fund.approval), url(&fund.approval)));
-    human.confirm(&fund.approval).await?;
+    confirm(&human, &fund.approval).await?;
     let approve = c.approve_milestone().milestone_id(&ms.id).send().run().await.ctx("approve the milestone")?;
     step("approve", format!("202 pending approval {}; approvalUrl {}", id(&approve.approval), url(&approve.approval)));
-    human.confirm(&approve.approval).await?;
+    confirm(&human, &approve.approval).await?;
     let contract = c.get_contract().contract_id(&contract_id).send().run().await.ctx("read the contract")?.contract;
     let state = contract.milestones.iter().find(|m| m.id == ms.id).map_or("gone".into(), |m| m.status.to_string());
     step("paid", format!("{} is {state}: {} released to {who}", ms.id, dollars(ms.amount_usd.unwrap_or(0.0))));
@@ -281,7 +288,7 @@ async fn tour(sandbox: &Sandbox) -> Result<(), Failure> {
                     url(&end.approval)
                 ),
             );
-            human.confirm(&end.approval).await?;
+            confirm(&human, &end.approval).await?;
         }
         EndContractResult::ContractEnded(_) => step("end", "ended at once: nothing was left in escrow"),
     }
@@ -358,119 +365,11 @@ fn names<S: AsRef<str>>(items: impl IntoIterator<Item = S>) -> String {
     if v.is_empty() { "nothing".into() } else { v.join(", ") }
 }
 
-/// The person in front of the browser: opens the sandbox's pages and submits their plain HTML
-/// forms, exactly what a human would click (tests/sandbox/main.rs has the asserting version).
-struct Human {
-    http: reqwest::Client,
-    base: String,
-}
-
-impl Human {
-    fn new(base: &str) -> Result<Self, Failure> {
-        // A proxy from the environment must not see (or break) traffic to 127.0.0.1.
-        let http = reqwest::Client::builder().no_proxy().build().ctx("build the browser")?;
-        Ok(Self { http, base: base.to_string() })
-    }
-
-    fn url(&self, path_or_url: &str) -> String {
-        if path_or_url.starts_with("http") { path_or_url.to_string() } else { format!("{}{path_or_url}", self.base) }
-    }
-
-    /// Sends the request and returns the page, or the page's own error message.
-    async fn load(&self, req: reqwest::RequestBuilder, what: &str) -> Result<String, Failure> {
-        let res = req.send().await.ctx(what)?;
-        let status = res.status();
-        let html = res.text().await.ctx(what)?;
-        if status.is_success() {
-            return Ok(html);
-        }
-        let why = html.find("class=\"err\"").and_then(|i| between(&html[i..], ">", "</p>"));
-        Err(Failure(format!("{what}: the page answered {status}: {}", why.unwrap_or("no message"))))
-    }
-
-    async fn get(&self, page: &str) -> Result<String, Failure> {
-        self.load(self.http.get(self.url(page)), &format!("open {page}")).await
-    }
-
-    /// Opens `page` and submits its form whose action ends with `suffix`, as a browser would.
-    async fn submit(&self, page: &str, suffix: &str, form: &[(&str, &str)]) -> Result<String, Failure> {
-        let html = self.get(page).await?;
-        self.post(page, &html, suffix, form).await
-    }
-
-    /// Submits the form of an already open page whose action ends with `suffix`.
-    async fn post(&self, page: &str, html: &str, suffix: &str, form: &[(&str, &str)]) -> Result<String, Failure> {
-        let action =
-            form_action(html, suffix).ok_or_else(|| Failure(format!("no form posting to *{suffix} on {page}")))?;
-        self.load(self.http.post(self.url(&action)).form(form), &format!("submit {action}")).await
-    }
-
-    async fn claim(&self, attempt: &types::ClaimAttempt) -> Result<(), Failure> {
-        let html = self.get(&attempt.verification_uri).await?;
-        let token = hidden(&html, "token").ok_or("no claim form on the page").ctx("open the claim page")?;
-        let code = [("token", token.as_str()), ("user_code", &attempt.user_code)];
-        let html = self.post(&attempt.verification_uri, &html, "/claim", &code).await?;
-        expect(&html, "you own this account", "claim the account")?;
-        human_did(format!("opened the claim page, typed {}: \"you own this account now\"", attempt.user_code));
-        Ok(())
-    }
-
-    /// Ticks every scope the API keys page offers and returns the key it shows once.
-    async fn mint_full_key(&self, org: &str) -> Result<Token, Failure> {
-        let page = format!("/employer-settings?tab=api-keys&org={org}");
-        let html = self.get(&page).await?;
-        let scopes = checkboxes(&html, "scope");
-        let mut form = vec![("org", org), ("name", "Agent (full access)")];
-        form.extend(scopes.iter().map(|s| ("scope", s.as_str())));
-        let html = self.post(&page, &html, "/api-keys", &form).await?;
-        let key = between(&html, "<code id=\"token\">", "</code>").ok_or("no key on the page").ctx("mint a key")?;
-        human_did(format!("ticked all {} scopes on {page} and copied the key", scopes.len()));
-        Ok(Token::new(key))
-    }
-
-    async fn pay(&self, checkout_url: &str) -> Result<(), Failure> {
-        let html = self.submit(checkout_url, "/pay", &[]).await?;
-        expect(&html, "Payment complete", "pay the top-up")?;
-        human_did("pressed Pay on the checkout page with test card 4242");
-        Ok(())
-    }
-
-    /// Presses Confirm on the approval page, paying from the credit balance.
-    async fn confirm(&self, approval: &types::Approval) -> Result<(), Failure> {
-        let page = approval.approval_url.as_deref().ok_or("the approval has no approvalUrl").ctx("confirm")?;
-        let html = self.submit(page, "/confirm", &[("source", "credits")]).await?;
-        expect(&html, "Confirmed.", "confirm the approval")?;
-        human_did(format!("read approval {} and pressed Confirm (pay with credits)", id(approval)));
-        Ok(())
-    }
-}
-
-fn expect(html: &str, text: &str, what: &str) -> Result<(), Failure> {
-    if html.contains(text) { Ok(()) } else { Err(Failure(format!("{what}: the page does not say {text:?}"))) }
-}
-
-/// The action of the first form whose action ends with `suffix`.
-fn form_action(html: &str, suffix: &str) -> Option<String> {
-    html.match_indices("action=\"").find_map(|(i, m)| {
-        let rest = &html[i + m.len()..];
-        let action = &rest[..rest.find('"')?];
-        action.ends_with(suffix).then(|| action.replace("&amp;", "&"))
-    })
-}
-
-fn hidden(html: &str, name: &str) -> Option<String> {
-    between(html, &format!("name=\"{name}\" value=\""), "\"").map(String::from)
-}
-
-fn checkboxes(html: &str, name: &str) -> Vec<String> {
-    let key = format!("type=\"checkbox\" name=\"{name}\" value=\"");
-    html.match_indices(&key).filter_map(|(i, _)| between(&html[i..], &key, "\"").map(String::from)).collect()
-}
-
-/// The text between the first `start` and the next `end`.
-fn between<'a>(html: &'a str, start: &str, end: &str) -> Option<&'a str> {
-    let at = html.find(start)? + start.len();
-    Some(&html[at..at + html[at..].find(end)?])
+/// Presses Confirm on the approval page, paying from the credit balance.
+async fn confirm(human: &Human, approval: &types::Approval) -> Result<(), Failure> {
+    human.confirm(approval, PayWith::Credits).await.ctx("confirm the approval")?;
+    human_did(format!("read approval {} and pressed Confirm (pay with credits)", id(approval)));
+    Ok(())
 }
 
 /// A step that failed, with what the tour was doing; `main` prints it as `Error: <message>`.

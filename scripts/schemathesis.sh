@@ -41,15 +41,29 @@ case "$base" in
     *) echo "refusing to fuzz a non-loopback URL: $base" >&2; exit 1 ;;
 esac
 
-# A claimed account with a key holding every scope, so the fuzzer reaches past the auth gates:
-# register, have the "human" type the code on the claim page, mint a key on the API keys page.
-token="$(python3 - "$base" <<'PY'
-import json, re, sys, urllib.parse, urllib.request
+# The human pages need a person signed in through the one-time link the sandbox prints on stderr.
+link="$(sed -n 's|^ *\(http://127\.0\.0\.1:[0-9]*/sign-in?token=[0-9a-f]*\)$|\1|p' "$log" | head -n 1)"
+[ -n "$link" ] || { echo "the sandbox printed no sign-in link" >&2; cat "$log" >&2; exit 1; }
 
-base = sys.argv[1]
+# A claimed account with a key holding every scope, so the fuzzer reaches past the auth gates:
+# register, have the "human" sign in, type the code on the claim page, mint a key on the API keys page.
+token="$(python3 - "$base" "$link" <<'PY'
+import json, re, sys, urllib.error, urllib.parse, urllib.request
+
+base, link = sys.argv[1], sys.argv[2]
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+try:
+    urllib.request.build_opener(NoRedirect).open(link, timeout=10)
+    sys.exit("the sign-in link did not answer with a redirect")
+except urllib.error.HTTPError as e:
+    cookie = e.headers["Set-Cookie"].split(";")[0]
 
 def call(path, data=None, form=False, token=None):
-    headers = {}
+    headers = {"Cookie": cookie}
     if token:
         headers["Authorization"] = "Bearer " + token
     if data is not None:
@@ -63,15 +77,16 @@ def call(path, data=None, form=False, token=None):
     with urllib.request.urlopen(req, timeout=10) as res:
         return res.read().decode()
 
+csrf = re.search(r'name="csrf" value="([^"]+)"', call("/account")).group(1)
 reg = json.loads(call("/api/agent/identity", {"agent_name": "schemathesis"}))
 claim = json.loads(call("/api/agent/identity/claim", {"claim_token": reg["claim_token"], "email": "fuzz@example.com"}))
 cat = urllib.parse.parse_qs(urllib.parse.urlparse(claim["verification_uri"]).query)["token"][0]
-call("/claim", {"token": cat, "user_code": claim["user_code"]}, form=True)
+call("/claim", {"csrf": csrf, "token": cat, "user_code": claim["user_code"]}, form=True)
 post = json.loads(call("/api/agent/oauth/token", {"grant_type": reg["grant_type"], "claim_token": reg["claim_token"]}, form=True))
 org = json.loads(call("/api/public/v1/auth/me", token=post["access_token"]))["account"]["organizationId"]
 scopes = ["jobs:read", "jobs:write", "proposals:read", "proposals:write", "messages:read", "messages:write",
           "payments:read", "payments:write", "team:read", "team:write", "webhooks:manage"]
-page = call("/employer-settings/api-keys", {"org": org, "name": "schemathesis", "scope": scopes}, form=True)
+page = call("/employer-settings/api-keys", {"csrf": csrf, "org": org, "name": "schemathesis", "scope": scopes}, form=True)
 print(re.search(r'<code id="token">([^<]+)</code>', page).group(1))
 PY
 )"

@@ -463,7 +463,8 @@ impl App {
         Ok(())
     }
 
-    /// `opentrain sandbox`: serves until Ctrl-C, after printing where and how to point at it.
+    /// `opentrain sandbox`: serves until Ctrl-C or SIGTERM (either writes the state file), after
+    /// printing where and how to point at it, and the person's sign-in link on stderr.
     async fn serve_sandbox(&mut self, port: u16, state: Option<std::path::PathBuf>) -> Result<(), Failure> {
         let options = opentrain_sandbox::SandboxOptions { port, state_file: state, ..Default::default() };
         let sandbox = opentrain_sandbox::Sandbox::start(options)
@@ -474,7 +475,9 @@ impl App {
         } else {
             self.out.line(sandbox.banner())?;
         }
-        sandbox.serve_until(interrupted()).await.map_err(|e| Failure::Local(format!("sandbox: {e}")))
+        // The console, not stdout: stdout may be piped to the agent under test.
+        eprintln!("{}", sandbox.sign_in_notice());
+        sandbox.serve_until_stopped().await.map_err(|e| Failure::Local(format!("sandbox: {e}")))
     }
 
     async fn auth(&mut self, a: Auth) -> Result<(), Failure> {

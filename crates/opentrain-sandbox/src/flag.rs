@@ -56,10 +56,18 @@ impl SandboxFlag {
         Ok(Self { port, base_url, dir, state_file, _temp: temp })
     }
 
-    /// Starts the sandbox on the prepared port.
+    /// Starts the sandbox on the prepared port and prints the person's one-time sign-in link on
+    /// stderr (the binary's console; stdout belongs to the command's output or the MCP protocol,
+    /// which the agent under test reads).
     pub async fn start(&self) -> Result<Sandbox, SandboxError> {
-        Sandbox::start(SandboxOptions { port: self.port, state_file: self.state_file.clone(), ..Default::default() })
-            .await
+        let sandbox = Sandbox::start(SandboxOptions {
+            port: self.port,
+            state_file: self.state_file.clone(),
+            ..Default::default()
+        })
+        .await?;
+        eprintln!("{}", sandbox.sign_in_notice());
+        Ok(sandbox)
     }
 
     /// The sandbox's base URL.

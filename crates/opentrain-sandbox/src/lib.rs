@@ -17,13 +17,18 @@
 //! interviews, conversations whose candidates answer, contracts and milestones, credits, the
 //! updates feed and signed webhook deliveries. Every move of money returns 202 with an
 //! `approvalUrl` to a page on the sandbox where a person presses Confirm or Decline; nothing in the
-//! API can confirm. It binds 127.0.0.1 only and delivers webhooks to loopback URLs only.
+//! API can confirm, and those pages serve only a person signed in through a one-time link
+//! ([`Sandbox::sign_in_link`]) that no API call returns. It binds 127.0.0.1 only, answers only to
+//! its own loopback Host, and delivers webhooks to loopback URLs only.
 //!
 //! Layout: `state` (the data and its persistence), `http` (errors, parsing, auth gates), one file
 //! per API family (`agent`, `jobs`, `extract`, `market`, `hiring`, `money`, `events`), `pages`
-//! (the HTML pages a person uses) and `embedded` (what a binary's `--sandbox` flag needs).
+//! (the HTML pages a person uses), `session` (who may use them: a signed-in person only),
+//! `driver` (the [`Human`] that signs in and submits those pages in-process) and `embedded` /
+//! `flag` (what a binary's `--sandbox` flag needs).
 
 mod agent;
+mod driver;
 mod embedded;
 mod events;
 mod extract;
@@ -34,6 +39,7 @@ mod jobs;
 mod market;
 mod money;
 mod pages;
+mod session;
 mod state;
 
 use std::{
@@ -55,6 +61,7 @@ use tokio::{
     task::JoinHandle,
 };
 
+pub use self::driver::{Human, HumanError, Page, PayWith};
 pub use self::embedded::Embedded;
 pub use self::flag::SandboxFlag;
 use self::{
@@ -136,8 +143,15 @@ impl Sandbox {
         let mut state = state.unwrap_or_default();
         market::seed(&mut state);
         let (tx, rx) = mpsc::unbounded_channel();
-        let app =
-            App(Arc::new(Shared { state: Mutex::new(state), options, base_url, dirty: Notify::new(), deliveries: tx }));
+        let app = App(Arc::new(Shared {
+            state: Mutex::new(state),
+            options,
+            base_url,
+            port: addr.port(),
+            sessions: Mutex::default(),
+            dirty: Notify::new(),
+            deliveries: tx,
+        }));
         let mut workers = vec![tokio::spawn(events::delivery_worker(app.clone(), rx))];
         if app.options.state_file.is_some() {
             workers.push(tokio::spawn(persister(app.clone())));
@@ -174,6 +188,13 @@ impl Sandbox {
         self.app.dirty.notify_one();
     }
 
+    /// Serves until the process gets SIGINT (Ctrl-C) or SIGTERM (what `kill`, systemd and
+    /// container runtimes send), then shuts down and writes the state file, so a stop by any of
+    /// them keeps the last changes.
+    pub async fn serve_until_stopped(self) -> Result<(), SandboxError> {
+        self.serve_until(stop_signal()).await
+    }
+
     /// Serves until `signal` completes (Ctrl-C, say), then shuts down.
     pub async fn serve_until(self, signal: impl std::future::Future<Output = ()>) -> Result<(), SandboxError> {
         signal.await;
@@ -207,6 +228,30 @@ impl Drop for Sandbox {
     }
 }
 
+/// Resolves on SIGINT or, on Unix, SIGTERM; never when neither can be watched.
+pub async fn stop_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+}
+
 /// The shared application handle every route gets.
 #[derive(Clone)]
 pub(crate) struct App(Arc<Shared>);
@@ -215,6 +260,9 @@ pub(crate) struct Shared {
     state: Mutex<State>,
     pub(crate) options: SandboxOptions,
     pub(crate) base_url: String,
+    /// The bound port: the Host and Origin checks accept only this sandbox's own address.
+    pub(crate) port: u16,
+    sessions: Mutex<session::Sessions>,
     dirty: Notify,
     deliveries: mpsc::UnboundedSender<Delivery>,
 }
@@ -307,9 +355,11 @@ fn router(app: App) -> Router {
         .merge(hiring::routes())
         .merge(money::routes())
         .merge(events::routes())
-        .merge(pages::routes())
+        .merge(pages::routes(&app))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        // Outermost: a request naming another host is DNS rebinding; nothing below may see it.
+        .layer(axum::middleware::from_fn_with_state(app.clone(), session::host_gate))
         .with_state(app)
 }
 

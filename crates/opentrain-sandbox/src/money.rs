@@ -473,7 +473,7 @@ pub(crate) fn new_approval(
     terms: Option<Value>,
     invoice: Option<&str>,
 ) -> String {
-    let id = st.id("apr");
+    let id = st.secret_id("apr");
     let now = st.now();
     st.approvals.insert(
         id.clone(),
@@ -1018,7 +1018,7 @@ async fn create_top_up(AxState(app): AxState<App>, req: Req) -> Response {
         let Some(amount) = amount.filter(|a| (10.0..=10_000.0).contains(a)) else {
             return Err(ApiErr::field("amountUsd", "`amountUsd` must be a number from 10 to 10000."));
         };
-        let id = st.id("tu");
+        let id = st.secret_id("tu");
         let now = st.now();
         let t = TopUp { id: id.clone(), account_id: cx.account_id.clone(), status: "PENDING".into(), amount_cents: cents(amount), created_ms: now, completed_ms: None, expires_ms: now + DAY_MS };
         let out = json!({

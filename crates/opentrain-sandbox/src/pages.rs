@@ -1,11 +1,13 @@
 //! The pages a person uses, standing in for a signed-in human in the OpenTrain app: the claim
 //! verification page, approval pages with Confirm and Decline, the checkout that pays a top-up,
-//! billing (add a test card) and API keys. Plain HTML forms; no script.
+//! billing (add a test card) and API keys. Plain HTML forms; no script. Every one of them sits
+//! behind [`session::human_gate`]: a signed-in person, a same-origin request and, on a post, the
+//! session's CSRF token, which every form here carries.
 
 use axum::{
-    Router,
+    Extension, Router,
     extract::{Path, State as AxState},
-    http::StatusCode,
+    http::{HeaderValue, StatusCode, header},
     response::{Html, IntoResponse, Response},
     routing::{get, post},
 };
@@ -17,12 +19,14 @@ use super::{
     http::Req,
     market,
     money::{self, Source},
+    session::{self, Session},
     state::{ALL_SCOPES, State, hash_secret, iso},
 };
 
-pub(super) fn routes() -> Router<App> {
-    Router::new()
-        .route("/", get(home))
+pub(super) fn routes(app: &App) -> Router<App> {
+    let human = Router::new()
+        .route("/account", get(account))
+        .route("/sign-out", post(session::sign_out))
         .route("/claim", get(claim_page).post(claim_submit))
         .route("/approvals/{id}", get(approval_page))
         .route("/approvals/{id}/confirm", post(approval_confirm))
@@ -33,8 +37,22 @@ pub(super) fn routes() -> Router<App> {
         .route("/employer-settings", get(settings_page))
         .route("/employer-settings/billing", post(add_card))
         .route("/employer-settings/api-keys", post(mint_key))
+        .route_layer(axum::middleware::from_fn_with_state(app.clone(), session::human_gate));
+    Router::new()
+        .route("/", get(home))
+        .route("/sign-in", get(session::sign_in))
         .route("/job-post", get(draft_page))
         .route("/jobs/{id}", get(listing_page))
+        .merge(human)
+}
+
+/// The opening tag of a form that posts to `action` (already escaped), with the session's CSRF
+/// token: the gate refuses a post without it, so a form without it would be a dead button.
+fn post_form(action: &str, csrf: &str) -> String {
+    format!(
+        "<form method=\"post\" action=\"{action}\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">",
+        escape(csrf)
+    )
 }
 
 /// HTML-escapes text.
@@ -60,7 +78,47 @@ input[type=text]{{font-size:1.4rem;letter-spacing:.3rem;width:9rem}}</style></he
 }
 
 fn page(status: StatusCode, title: &str, body: &str) -> Response {
-    (status, layout(title, body)).into_response()
+    let mut res = (status, layout(title, body)).into_response();
+    let h = res.headers_mut();
+    // No other page may frame these (a framed Confirm button can be clickjacked), keep them in
+    // a cache, or learn a claim link's token from the Referer.
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("frame-ancestors 'none'"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    res
+}
+
+/// A page that only says `text`.
+pub(crate) fn notice(status: StatusCode, title: &str, text: &str) -> Response {
+    page(status, title, &format!("<p class=\"err\">{}</p>", escape(text)))
+}
+
+/// 401 for a human page opened without a session: how a person signs in, and a same-origin link
+/// back to `path` (a same-site click carries the SameSite=Strict cookie a cross-site one does not).
+pub(crate) fn sign_in_required(path: &str) -> Response {
+    page(
+        StatusCode::UNAUTHORIZED,
+        "Sign in first",
+        &format!(
+            "<p class=\"err\">This page is for the person who owns the account, signed in to this sandbox.</p>\
+<p>Open the one-time sign-in link the sandbox printed on its console (where <code>opentrain sandbox</code> or \
+<code>--sandbox</code> runs), then <a href=\"{}\">come back to this page</a>.</p>",
+            escape(path)
+        ),
+    )
+}
+
+async fn account(Extension(s): Extension<Session>) -> Response {
+    page(
+        StatusCode::OK,
+        "Signed in",
+        &format!(
+            "<p class=\"ok\" id=\"signed-in\">You are signed in to this sandbox: the claim, approval, checkout and \
+settings links the agent shows you now open here.</p>{}<button type=\"submit\">Sign out</button></form>",
+            post_form("/sign-out", &s.csrf)
+        ),
+    )
 }
 
 pub(crate) fn not_found_page() -> Response {
@@ -87,7 +145,8 @@ async fn home(AxState(app): AxState<App>) -> Response {
         &format!(
             "<p>A local, offline OpenTrain API at <code>{b}</code>. Point a client at it with \
 <code>OPENTRAIN_API_BASE_URL={b}</code>, register an agent (<code>POST /api/agent/identity</code>) and go.</p>\
-<p>Approval, checkout, claim and settings pages appear here when the API hands out their URLs.</p>"
+<p>Approval, checkout, claim and settings pages appear here when the API hands out their URLs. They are for \
+a person: open the one-time sign-in link the sandbox printed on its console first.</p>"
         ),
     )
 }
@@ -97,20 +156,21 @@ fn reg_by_cat(st: &State, token: &str) -> Option<usize> {
     st.registrations.iter().position(|r| r.attempt.as_ref().is_some_and(|a| a.cat_hash == h))
 }
 
-fn claim_form(token: &str, email: &str, agent: &str, note: &str) -> String {
+fn claim_form(csrf: &str, token: &str, email: &str, agent: &str, note: &str) -> String {
     format!(
         "<p>The agent <strong>{agent}</strong> asks you to take ownership of its OpenTrain account as \
 <strong>{email}</strong>. Enter the 6-digit code the agent showed you.</p>{note}\
-<form method=\"post\" action=\"/claim\"><input type=\"hidden\" name=\"token\" value=\"{token}\">\
+{form}<input type=\"hidden\" name=\"token\" value=\"{token}\">\
 <label>Code <input type=\"text\" name=\"user_code\" inputmode=\"numeric\" maxlength=\"6\" autocomplete=\"one-time-code\" autofocus required></label> \
 <button class=\"confirm\" type=\"submit\">Claim account</button></form>",
         agent = escape(agent),
         email = escape(email),
         token = escape(token),
+        form = post_form("/claim", csrf),
     )
 }
 
-async fn claim_page(AxState(app): AxState<App>, req: Req) -> Response {
+async fn claim_page(AxState(app): AxState<App>, Extension(s): Extension<Session>, req: Req) -> Response {
     let Some(token) = req.q("token").map(str::to_string) else {
         return page(
             StatusCode::OK,
@@ -145,10 +205,10 @@ it then shows you a link to this page with a code. Open that link.</p>",
             "<p class=\"err\">This code expired (codes last 30 minutes). Ask the agent to start the claim again.</p>",
         );
     }
-    page(StatusCode::OK, "Claim an agent account", &claim_form(&token, &attempt.email, &agent, ""))
+    page(StatusCode::OK, "Claim an agent account", &claim_form(&s.csrf, &token, &attempt.email, &agent, ""))
 }
 
-async fn claim_submit(AxState(app): AxState<App>, req: Req) -> Response {
+async fn claim_submit(AxState(app): AxState<App>, Extension(s): Extension<Session>, req: Req) -> Response {
     let f = form(&req);
     let token = field(&f, "token").unwrap_or("").to_string();
     let code: String = field(&f, "user_code").unwrap_or("").chars().filter(char::is_ascii_digit).collect();
@@ -183,6 +243,7 @@ async fn claim_submit(AxState(app): AxState<App>, req: Req) -> Response {
             StatusCode::BAD_REQUEST,
             "Claim an agent account",
             &claim_form(
+                &s.csrf,
                 &token,
                 &email,
                 &agent,
@@ -205,7 +266,7 @@ async fn claim_submit(AxState(app): AxState<App>, req: Req) -> Response {
     )
 }
 
-fn approval_body(st: &State, id: &str, flash: &str) -> Option<String> {
+fn approval_body(st: &State, csrf: &str, id: &str, flash: &str) -> Option<String> {
     let a = st.approvals.get(id)?;
     let acct = st.accounts.get(&a.account_id)?;
     let mut rows: Vec<(String, String)> = Vec::new();
@@ -289,8 +350,10 @@ fn approval_body(st: &State, id: &str, flash: &str) -> Option<String> {
             }
         }
         format!(
-            "<form method=\"post\" action=\"/approvals/{id_e}/confirm\">{choices}<button class=\"confirm\" type=\"submit\" id=\"confirm\">Confirm</button></form>\
-<form method=\"post\" action=\"/approvals/{id_e}/decline\"><button class=\"decline\" type=\"submit\" id=\"decline\">Decline</button></form>"
+            "{}{choices}<button class=\"confirm\" type=\"submit\" id=\"confirm\">Confirm</button></form>\
+{}<button class=\"decline\" type=\"submit\" id=\"decline\">Decline</button></form>",
+            post_form(&format!("/approvals/{id_e}/confirm"), csrf),
+            post_form(&format!("/approvals/{id_e}/decline"), csrf),
         )
     } else {
         let result = a
@@ -303,10 +366,14 @@ fn approval_body(st: &State, id: &str, flash: &str) -> Option<String> {
     Some(format!("{flash}<h2>{}</h2><table>{table}</table>{actions}", escape(&what)))
 }
 
-async fn approval_page(AxState(app): AxState<App>, Path(id): Path<String>) -> Response {
+async fn approval_page(
+    AxState(app): AxState<App>,
+    Extension(s): Extension<Session>,
+    Path(id): Path<String>,
+) -> Response {
     let mut st = app.lock();
     money::expire_due(&mut st);
-    let body = approval_body(&st, &id, "");
+    let body = approval_body(&st, &s.csrf, &id, "");
     drop(st);
     app.touch();
     match body {
@@ -315,7 +382,12 @@ async fn approval_page(AxState(app): AxState<App>, Path(id): Path<String>) -> Re
     }
 }
 
-async fn approval_confirm(AxState(app): AxState<App>, Path(id): Path<String>, req: Req) -> Response {
+async fn approval_confirm(
+    AxState(app): AxState<App>,
+    Extension(s): Extension<Session>,
+    Path(id): Path<String>,
+    req: Req,
+) -> Response {
     let f = form(&req);
     let source = match field(&f, "source") {
         Some("card") => Source::Card,
@@ -328,11 +400,17 @@ async fn approval_confirm(AxState(app): AxState<App>, Path(id): Path<String>, re
             Err(e) => format!("<p class=\"err\" id=\"flash\">{}</p>", escape(e)),
         };
         let status = if outcome.is_ok() { StatusCode::OK } else { StatusCode::CONFLICT };
-        approval_body(st, &id, &flash).map(|b| page(status, "Approve a request", &b)).unwrap_or_else(not_found_page)
+        approval_body(st, &s.csrf, &id, &flash)
+            .map(|b| page(status, "Approve a request", &b))
+            .unwrap_or_else(not_found_page)
     })
 }
 
-async fn approval_decline(AxState(app): AxState<App>, Path(id): Path<String>) -> Response {
+async fn approval_decline(
+    AxState(app): AxState<App>,
+    Extension(s): Extension<Session>,
+    Path(id): Path<String>,
+) -> Response {
     app.with(|st| {
         money::expire_due(st);
         let pending = st.approvals.get(&id).is_some_and(|a| a.status == "pending");
@@ -340,21 +418,23 @@ async fn approval_decline(AxState(app): AxState<App>, Path(id): Path<String>) ->
             money::resolve(st, &id, "declined");
         }
         let flash = if pending { "<p id=\"flash\">Declined. Nothing was carried out.</p>" } else { "" };
-        approval_body(st, &id, flash)
+        approval_body(st, &s.csrf, &id, flash)
             .map(|b| page(StatusCode::OK, "Approve a request", &b))
             .unwrap_or_else(not_found_page)
     })
 }
 
-fn checkout_body(st: &State, id: &str, flash: &str) -> Option<String> {
+fn checkout_body(st: &State, csrf: &str, id: &str, flash: &str) -> Option<String> {
     let t = st.top_ups.get(id)?;
     let id_e = escape(id);
     let actions = if t.status == "PENDING" {
         format!(
             "<p>Test card <code>4242 4242 4242 4242</code> (nothing is charged).</p>\
-<form method=\"post\" action=\"/checkout/{id_e}/pay\"><button class=\"confirm\" type=\"submit\" id=\"pay\">Pay {}</button></form>\
-<form method=\"post\" action=\"/checkout/{id_e}/cancel\"><button class=\"decline\" type=\"submit\">Cancel</button></form>",
-            usd(t.amount_cents)
+{}<button class=\"confirm\" type=\"submit\" id=\"pay\">Pay {}</button></form>\
+{}<button class=\"decline\" type=\"submit\">Cancel</button></form>",
+            post_form(&format!("/checkout/{id_e}/pay"), csrf),
+            usd(t.amount_cents),
+            post_form(&format!("/checkout/{id_e}/cancel"), csrf),
         )
     } else {
         format!("<p id=\"status\">This top-up is <strong>{}</strong>.</p>", escape(&t.status))
@@ -362,36 +442,50 @@ fn checkout_body(st: &State, id: &str, flash: &str) -> Option<String> {
     Some(format!("{flash}<p>Add <strong>{}</strong> of OpenTrain credits.</p>{actions}", usd(t.amount_cents)))
 }
 
-async fn checkout_page(AxState(app): AxState<App>, Path(id): Path<String>) -> Response {
+async fn checkout_page(
+    AxState(app): AxState<App>,
+    Extension(s): Extension<Session>,
+    Path(id): Path<String>,
+) -> Response {
     let mut st = app.lock();
     money::expire_due(&mut st);
-    let body = checkout_body(&st, &id, "");
+    let body = checkout_body(&st, &s.csrf, &id, "");
     drop(st);
     body.map(|b| page(StatusCode::OK, "Checkout", &b)).unwrap_or_else(not_found_page)
 }
 
-async fn checkout_pay(AxState(app): AxState<App>, Path(id): Path<String>) -> Response {
+async fn checkout_pay(
+    AxState(app): AxState<App>,
+    Extension(s): Extension<Session>,
+    Path(id): Path<String>,
+) -> Response {
     app.with(|st| {
         let flash = match money::complete_top_up(st, &id) {
             Ok(()) => "<p class=\"ok\" id=\"flash\">Payment complete: the credits are available.</p>".to_string(),
             Err(e) => format!("<p class=\"err\" id=\"flash\">{}</p>", escape(&e)),
         };
-        checkout_body(st, &id, &flash).map(|b| page(StatusCode::OK, "Checkout", &b)).unwrap_or_else(not_found_page)
-    })
-}
-
-async fn checkout_cancel(AxState(app): AxState<App>, Path(id): Path<String>) -> Response {
-    app.with(|st| {
-        if let Some(t) = st.top_ups.get_mut(&id).filter(|t| t.status == "PENDING") {
-            t.status = "CANCELED".into();
-        }
-        checkout_body(st, &id, "<p id=\"flash\">Canceled.</p>")
+        checkout_body(st, &s.csrf, &id, &flash)
             .map(|b| page(StatusCode::OK, "Checkout", &b))
             .unwrap_or_else(not_found_page)
     })
 }
 
-fn settings_body(st: &State, org: &str, tab: &str, flash: &str) -> Option<String> {
+async fn checkout_cancel(
+    AxState(app): AxState<App>,
+    Extension(s): Extension<Session>,
+    Path(id): Path<String>,
+) -> Response {
+    app.with(|st| {
+        if let Some(t) = st.top_ups.get_mut(&id).filter(|t| t.status == "PENDING") {
+            t.status = "CANCELED".into();
+        }
+        checkout_body(st, &s.csrf, &id, "<p id=\"flash\">Canceled.</p>")
+            .map(|b| page(StatusCode::OK, "Checkout", &b))
+            .unwrap_or_else(not_found_page)
+    })
+}
+
+fn settings_body(st: &State, csrf: &str, org: &str, tab: &str, flash: &str) -> Option<String> {
     let a = st.accounts.get(org)?;
     let org_e = escape(org);
     if !a.claimed {
@@ -403,31 +497,33 @@ fn settings_body(st: &State, org: &str, tab: &str, flash: &str) -> Option<String
             .map(|s| format!("<label><input type=\"checkbox\" name=\"scope\" value=\"{s}\" checked> {s}</label><br>"))
             .collect();
         return Some(format!(
-            "{flash}<h2>API keys</h2><form method=\"post\" action=\"/employer-settings/api-keys\">\
+            "{flash}<h2>API keys</h2>{}\
 <input type=\"hidden\" name=\"org\" value=\"{org_e}\"><p><label>Name <input name=\"name\" value=\"Agent (full access)\"></label></p>\
-<p>{boxes}</p><button class=\"confirm\" type=\"submit\" id=\"create-key\">Create key</button></form>"
+<p>{boxes}</p><button class=\"confirm\" type=\"submit\" id=\"create-key\">Create key</button></form>",
+            post_form("/employer-settings/api-keys", csrf)
         ));
     }
     Some(format!(
         "{flash}<h2>Billing</h2><p>Card on file: <strong>{}</strong>. Credit balance: {} available, {} held.</p>\
-<form method=\"post\" action=\"/employer-settings/billing\"><input type=\"hidden\" name=\"org\" value=\"{org_e}\">\
+{}<input type=\"hidden\" name=\"org\" value=\"{org_e}\">\
 <button class=\"confirm\" type=\"submit\" id=\"add-card\">Add test card 4242</button></form>",
         if a.has_card { "Visa ending 4242" } else { "none" },
         usd(a.available_cents),
-        usd(a.reserved_cents)
+        usd(a.reserved_cents),
+        post_form("/employer-settings/billing", csrf),
     ))
 }
 
-async fn settings_page(AxState(app): AxState<App>, req: Req) -> Response {
+async fn settings_page(AxState(app): AxState<App>, Extension(s): Extension<Session>, req: Req) -> Response {
     let org = req.q("org").unwrap_or("").to_string();
     let tab = req.q("tab").unwrap_or("billing").to_string();
     let st = app.lock();
-    settings_body(&st, &org, &tab, "")
+    settings_body(&st, &s.csrf, &org, &tab, "")
         .map(|b| page(StatusCode::OK, "Employer settings", &b))
         .unwrap_or_else(not_found_page)
 }
 
-async fn add_card(AxState(app): AxState<App>, req: Req) -> Response {
+async fn add_card(AxState(app): AxState<App>, Extension(s): Extension<Session>, req: Req) -> Response {
     let f = form(&req);
     let org = field(&f, "org").unwrap_or("").to_string();
     app.with(|st| {
@@ -436,13 +532,13 @@ async fn add_card(AxState(app): AxState<App>, req: Req) -> Response {
             a.has_card = true;
         }
         let flash = if claimed { "<p class=\"ok\" id=\"flash\">Test card added.</p>" } else { "" };
-        settings_body(st, &org, "billing", flash)
+        settings_body(st, &s.csrf, &org, "billing", flash)
             .map(|b| page(StatusCode::OK, "Employer settings", &b))
             .unwrap_or_else(not_found_page)
     })
 }
 
-async fn mint_key(AxState(app): AxState<App>, req: Req) -> Response {
+async fn mint_key(AxState(app): AxState<App>, Extension(s): Extension<Session>, req: Req) -> Response {
     let f = form(&req);
     let org = field(&f, "org").unwrap_or("").to_string();
     let name = field(&f, "name")
@@ -454,12 +550,12 @@ async fn mint_key(AxState(app): AxState<App>, req: Req) -> Response {
         f.iter().filter(|(k, v)| k == "scope" && ALL_SCOPES.contains(&v.as_str())).map(|(_, v)| v.clone()).collect();
     app.with(|st| {
         if !st.accounts.get(&org).is_some_and(|a| a.claimed) {
-            return settings_body(st, &org, "api-keys", "")
+            return settings_body(st, &s.csrf, &org, "api-keys", "")
                 .map(|b| page(StatusCode::FORBIDDEN, "Employer settings", &b))
                 .unwrap_or_else(not_found_page);
         }
         if scopes.is_empty() {
-            let b = settings_body(st, &org, "api-keys", "<p class=\"err\">Pick at least one scope.</p>")
+            let b = settings_body(st, &s.csrf, &org, "api-keys", "<p class=\"err\">Pick at least one scope.</p>")
                 .unwrap_or_default();
             return page(StatusCode::BAD_REQUEST, "Employer settings", &b);
         }
@@ -468,7 +564,7 @@ async fn mint_key(AxState(app): AxState<App>, req: Req) -> Response {
             "<p class=\"ok\">Key created. Copy it now: it is shown only once.</p><p><code id=\"token\">{}</code></p>",
             escape(&secret)
         );
-        settings_body(st, &org, "api-keys", &flash)
+        settings_body(st, &s.csrf, &org, "api-keys", &flash)
             .map(|b| page(StatusCode::OK, "Employer settings", &b))
             .unwrap_or_else(not_found_page)
     })

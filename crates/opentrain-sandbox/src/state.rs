@@ -408,6 +408,12 @@ impl State {
         format!("{prefix}_{:06}", self.seq)
     }
 
+    /// An unguessable id for things a person acts on through a URL (approvals, top-ups): knowing
+    /// one id must not let anyone derive the next, as sequential ids did.
+    pub fn secret_id(&mut self, prefix: &str) -> String {
+        format!("{prefix}_{}", random_base62(22))
+    }
+
     /// Loads a state file, or None when it does not exist yet.
     pub fn load(path: &Path) -> Result<Option<State>, String> {
         match fs::read(path) {
@@ -451,6 +457,11 @@ pub(crate) fn system_ms() -> i64 {
 
 /// `len` random bytes as lower-case hex.
 pub(crate) fn random_hex(len: usize) -> String {
+    random_bytes(len).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `len` bytes from the OS random source.
+pub(crate) fn random_bytes(len: usize) -> Vec<u8> {
     let mut buf = vec![0u8; len];
     if getrandom::fill(&mut buf).is_err() {
         // The OS source failing is near impossible; RandomState is still seeded per process.
@@ -462,7 +473,20 @@ pub(crate) fn random_hex(len: usize) -> String {
             *b = h.finish() as u8;
         }
     }
-    buf.iter().map(|b| format!("{b:02x}")).collect()
+    buf
+}
+
+/// `len` random characters of `[0-9A-Za-z]` (22 of them carry about 131 bits).
+pub(crate) fn random_base62(len: usize) -> String {
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut out = String::with_capacity(len);
+    while out.len() < len {
+        let bytes = random_bytes(len);
+        // Rejection sampling keeps every character equally likely (248 = 4 * 62).
+        out.extend(bytes.iter().filter(|b| **b < 248).map(|b| char::from(ALPHABET[usize::from(*b % 62)])));
+    }
+    out.truncate(len);
+    out
 }
 
 /// A 6-digit code for the claim page.

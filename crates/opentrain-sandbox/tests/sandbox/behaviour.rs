@@ -9,7 +9,7 @@ use futures::TryStreamExt;
 use opentrain::{Error, Run, types};
 use serde_json::json;
 
-use super::{Human, Recorder, SandboxOptions, claimed_agent, client, fast, published_job, start};
+use super::{Recorder, SandboxOptions, claimed_agent, client, fast, published_job, start};
 
 fn hire_body(amount: f64) -> types::HireProposalRequest {
     types::HireProposalRequest {
@@ -27,9 +27,9 @@ fn hire_body(amount: f64) -> types::HireProposalRequest {
 async fn declined_and_expired_approvals_execute_nothing() {
     let sandbox = start(fast()).await;
     let rec = Recorder::start(&sandbox).await;
-    let human = Human::new(&sandbox);
+    let human = sandbox.human().await.expect("the human signs in");
     let agent = claimed_agent(&sandbox, "decline@example.com").await;
-    human.add_card(&agent.org).await;
+    human.add_card(&agent.org).await.expect("add a card");
     let c = rec.client(Some(agent.token.clone()));
     let (_, proposals) = published_job(&agent, "Label 1,000 Spanish tweets, $0.05 per label, 2 labelers.").await;
 
@@ -49,7 +49,7 @@ async fn declined_and_expired_approvals_execute_nothing() {
         .approval;
     assert!(old.is_final() && !old.is_confirmed());
 
-    human.decline(&other.approval).await;
+    human.decline(&other.approval).await.expect("decline");
     let declined = c
         .get_approval()
         .approval_id(other.approval.id.as_deref().expect("id"))
@@ -60,9 +60,12 @@ async fn declined_and_expired_approvals_execute_nothing() {
         .approval;
     assert_eq!(declined.status.map(|s| s.to_string()).as_deref(), Some("declined"));
     assert!(c.list_contracts().send().run().await.expect("contracts").contracts.is_empty());
-    let (status, html) = human.get(other.approval.approval_url.as_deref().expect("url")).await;
-    assert_eq!(status, 200, "{html}");
-    assert!(html.contains("declined") && !html.contains("id=\"confirm\""), "a decided approval has no buttons");
+    let page = human.get(other.approval.approval_url.as_deref().expect("url")).await.expect("page");
+    assert_eq!(page.status, 200, "{}", page.html);
+    assert!(
+        page.html.contains("declined") && !page.html.contains("id=\"confirm\""),
+        "a decided approval has no buttons"
+    );
 
     // Left alone past ~72 h, a pending approval expires on its next read and cannot be confirmed.
     let pending = c.hire_proposal().proposal_id(&proposals[1]).body(hire_body(40.0)).send().run().await.expect("hire");
@@ -77,8 +80,9 @@ async fn declined_and_expired_approvals_execute_nothing() {
         .approval;
     assert_eq!(expired.status.map(|s| s.to_string()).as_deref(), Some("expired"));
     let url = pending.approval.approval_url.as_deref().expect("url");
-    let (status, _) = human.post(&format!("{url}/confirm"), &[("source", "card")]).await;
-    assert_eq!(status, 409, "an expired approval cannot be confirmed");
+    let page =
+        human.post(&format!("{url}/confirm"), &[("csrf", human.csrf()), ("source", "card")]).await.expect("post");
+    assert_eq!(page.status, 409, "an expired approval cannot be confirmed");
     assert!(c.list_contracts().send().run().await.expect("contracts").contracts.is_empty());
     let events = c.poll_updates().send().run().await.expect("updates").events;
     let finals: BTreeSet<String> = events
@@ -229,7 +233,7 @@ async fn search_pages_with_cursors_and_filters() {
 async fn the_claim_token_is_delivered_once_and_an_old_code_page_dies() {
     let sandbox = start(fast()).await;
     let anon = client(&sandbox, None);
-    let human = Human::new(&sandbox);
+    let human = sandbox.human().await.expect("the human signs in");
     let reg = anon.register_agent().body(types::RegisterAgentRequest::default()).send().run().await.expect("register");
     let claim = reg.claim_token.clone().expect("claim");
     let start_claim = || {
@@ -240,14 +244,13 @@ async fn the_claim_token_is_delivered_once_and_an_old_code_page_dies() {
     let old = start_claim().run().await.expect("first attempt");
     let new = start_claim().run().await.expect("restart with a new code");
     assert_ne!(old.verification_uri, new.verification_uri);
-    let (status, _) = human.get(&old.verification_uri).await;
-    assert_eq!(status, 404, "a restarted ceremony invalidates the old link");
+    let page = human.get(&old.verification_uri).await.expect("page");
+    assert_eq!(page.status, 404, "a restarted ceremony invalidates the old link");
     // A wrong code is refused on the page; the right one claims.
-    let token_field = new.verification_uri.split("token=").nth(1).expect("token");
     let wrong = if new.user_code == "000000" { "111111" } else { "000000" };
-    let (status, html) = human.post("/claim", &[("token", token_field), ("user_code", wrong)]).await;
-    assert!(status == 400 && html.contains("not right"), "{html}");
-    human.claim(&new).await;
+    let page = human.submit(&new.verification_uri, "/claim", &[("user_code", wrong)]).await.expect("submit");
+    assert!(page.status == 400 && page.html.contains("not right"), "{}", page.html);
+    human.claim(&new).await.expect("claim");
     let Ok(opentrain::claim::Poll::Claimed(t)) = opentrain::claim::poll_once(&anon, &claim).await else {
         panic!("claimed")
     };

@@ -1,12 +1,15 @@
 //! The sandbox through the shipped binaries: `opentrain-mcp` driven by an MCP client through the
 //! hiring lifecycle and a shorter run of the `opentrain` CLI (both pointed at a sandbox the test
-//! starts), then the binaries' own `--sandbox`, `--sandbox-state` and `opentrain sandbox`.
+//! starts), then the binaries' own `--sandbox`, `--sandbox-state` and `opentrain sandbox`, where
+//! the person signs in through the one-time link the binary prints on stderr, and a real SIGTERM
+//! stops `opentrain sandbox` with its state written.
 //! Skipped when the binaries were not built (they need the `mcp` and `cli` features, as in
 //! `cargo test --all-features`).
 
 use std::{path::Path, process::Stdio, sync::LazyLock};
 
 use opentrain::{CredentialsFile, Run};
+use opentrain_sandbox::Human;
 use rmcp::{
     ServiceExt,
     model::{CallToolRequestParams, CallToolResult},
@@ -15,7 +18,7 @@ use rmcp::{
 };
 use serde_json::{Map, Value, json};
 
-use super::{Human, client, fast, start};
+use super::{PayWith, client, fast, start};
 
 static MCP: LazyLock<Option<String>> = LazyLock::new(|| built("opentrain-mcp"));
 static CLI: LazyLock<Option<String>> = LazyLock::new(|| built("opentrain"));
@@ -72,7 +75,7 @@ async fn the_lifecycle_through_opentrain_mcp() {
         return;
     };
     let sandbox = start(fast()).await;
-    let human = Human::new(&sandbox);
+    let human = sandbox.human().await.expect("the human signs in");
     let home = tempfile::tempdir().expect("home");
     let (transport, _) = TokioChildProcess::builder(home_command(bin, home.path(), sandbox.base_url()))
         .stderr(Stdio::null())
@@ -99,13 +102,13 @@ async fn the_lifecycle_through_opentrain_mcp() {
     // the post-claim token into the (private) cli.json the server reads.
     let attempt = tool(&mcp, "opentrain_claim_account", json!({ "email": "mcp@example.com" })).await;
     let attempt: opentrain::types::ClaimAttempt = serde_json::from_value(attempt).expect("claim attempt");
-    human.claim(&attempt).await;
+    human.claim(&attempt).await.expect("claim");
     tool(&mcp, "opentrain_claim_status", json!({})).await;
     let mut store = CredentialsFile::load(cli_json(home.path())).expect("cli.json");
     let token = store.api_token().expect("post-claim token saved");
     let me = client(&sandbox, Some(token)).get_auth_me().send().run().await.expect("me");
     let org = me.account.organization_id.expect("org");
-    human.add_card(&org).await;
+    human.add_card(&org).await.expect("add a card");
 
     let conv = tool(&mcp, "opentrain_start_proposal_conversation", json!({ "proposalId": proposal })).await;
     let conv_id = conv["conversationId"].as_str().expect("conversation").to_string();
@@ -123,13 +126,13 @@ async fn the_lifecycle_through_opentrain_mcp() {
     )
     .await;
     let approval: opentrain::types::Approval = serde_json::from_value(hire["approval"].clone()).expect("approval");
-    human.confirm(&approval, "card").await;
+    human.confirm(&approval, PayWith::Card).await.expect("confirm");
     let done = tool(&mcp, "opentrain_get_approval", json!({ "approvalId": approval.id })).await;
     assert_eq!(done["approval"]["status"], "confirmed");
     let contract = done["approval"]["result"]["contractId"].as_str().expect("contract").to_string();
 
     // Milestones need payments:write: the person mints a full key and the agent logs in with it.
-    store.set_api_token(Some(&human.mint_full_key(&org).await));
+    store.set_api_token(Some(&human.mint_full_key(&org).await.expect("mint a key")));
     store.save().expect("save");
     let ms = tool(
         &mcp,
@@ -139,11 +142,20 @@ async fn the_lifecycle_through_opentrain_mcp() {
     .await;
     let ms_id = ms["milestone"]["id"].as_str().expect("milestone").to_string();
     let fund = tool(&mcp, "opentrain_request_milestone_funding", json!({ "milestoneId": ms_id })).await;
-    human.confirm(&serde_json::from_value(fund["approval"].clone()).expect("approval"), "card").await;
+    human
+        .confirm(&serde_json::from_value(fund["approval"].clone()).expect("approval"), PayWith::Card)
+        .await
+        .expect("confirm");
     let release = tool(&mcp, "opentrain_request_milestone_approval", json!({ "milestoneId": ms_id })).await;
-    human.confirm(&serde_json::from_value(release["approval"].clone()).expect("approval"), "card").await;
+    human
+        .confirm(&serde_json::from_value(release["approval"].clone()).expect("approval"), PayWith::Card)
+        .await
+        .expect("confirm");
     let end = tool(&mcp, "opentrain_end_contract", json!({ "contractId": contract })).await;
-    human.confirm(&serde_json::from_value(end["approval"].clone()).expect("approval"), "card").await;
+    human
+        .confirm(&serde_json::from_value(end["approval"].clone()).expect("approval"), PayWith::Card)
+        .await
+        .expect("confirm");
     let ended = tool(&mcp, "opentrain_get_contract", json!({ "contractId": contract })).await;
     assert_eq!(ended["contract"]["status"], "ended");
     let updates = tool(&mcp, "opentrain_poll_updates", json!({ "limit": 200 })).await;
@@ -253,6 +265,25 @@ async fn the_cli_sandbox_flag_keeps_state_in_its_dir_and_never_touches_the_user_
     assert_eq!(out.expect("runs").status.code(), Some(2));
 }
 
+/// Reads `stderr` until the sandbox's one-time sign-in link and returns it, draining the rest in
+/// the background so the binary never writes into a closed pipe.
+async fn sign_in_link(stderr: impl tokio::io::AsyncRead + Unpin + Send + 'static) -> String {
+    use tokio::io::AsyncBufReadExt;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let mut tx = Some(tx);
+        let mut lines = tokio::io::BufReader::new(stderr).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let (Some(at), true) = (line.find("http://127.0.0.1:"), line.contains("/sign-in?token="))
+                && let Some(tx) = tx.take()
+            {
+                let _ = tx.send(line[at..].trim().to_string());
+            }
+        }
+    });
+    rx.await.expect("the binary printed a sign-in link on stderr")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn opentrain_sandbox_serves_until_stopped_and_prints_its_url() {
     let Some(bin) = CLI.as_deref() else {
@@ -261,8 +292,12 @@ async fn opentrain_sandbox_serves_until_stopped_and_prints_its_url() {
     };
     use tokio::io::AsyncBufReadExt;
     let home = tempfile::tempdir().expect("home");
-    let mut child =
-        real_user(bin, home.path()).args(["sandbox", "--port", "0"]).stdout(Stdio::piped()).spawn().expect("spawn");
+    let mut child = real_user(bin, home.path())
+        .args(["sandbox", "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = tokio::io::BufReader::new(stdout).lines();
     let mut base = None;
@@ -276,7 +311,83 @@ async fn opentrain_sandbox_serves_until_stopped_and_prints_its_url() {
     assert!(base.starts_with("http://127.0.0.1:"), "{base}");
     let jobs = reqwest::get(format!("{base}/api/public/v1/jobs")).await.expect("GET").status();
     assert_eq!(jobs.as_u16(), 200, "the tokenless search answers");
+    // The person's way in is on stderr, not on the stdout an agent may be reading.
+    let link = sign_in_link(child.stderr.take().expect("stderr")).await;
+    assert!(link.starts_with(&format!("{base}/sign-in?token=")), "{link}");
+    let human = Human::sign_in(&link).await.expect("the printed link signs the person in");
+    assert_eq!(human.get("/account").await.expect("account").status, 200);
     child.kill().await.expect("stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opentrain_sandbox_writes_its_state_on_sigterm() {
+    let Some(bin) = CLI.as_deref() else {
+        eprintln!(
+            "SKIPPED opentrain_sandbox_writes_its_state_on_sigterm: opentrain not built (enable the `cli` feature)"
+        );
+        return;
+    };
+    use tokio::io::AsyncBufReadExt;
+    let home = tempfile::tempdir().expect("home");
+    let state = home.path().join("sandbox.json");
+    let mut child = real_user(bin, home.path())
+        .args(["sandbox", "--port", "0", "--state"])
+        .arg(&state)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut base = None;
+    while let Some(line) = lines.next_line().await.expect("read") {
+        if let Some(url) = line.strip_prefix("OPENTRAIN_API_BASE_URL=") {
+            base = Some(url.to_string());
+            break;
+        }
+    }
+    let base = base.expect("the ready-to-paste line");
+    let stderr = child.stderr.take().expect("stderr");
+    let anon = opentrain::Client::builder().base_url(&base).build().expect("client");
+    let reg = anon
+        .register_agent()
+        .body(opentrain::types::RegisterAgentRequest {
+            agent_name: Some("Written on SIGTERM".into()),
+            ..Default::default()
+        })
+        .send()
+        .run()
+        .await
+        .expect("register");
+    // The person claims through the link the binary printed, as they would from that console.
+    let attempt = anon
+        .start_claim()
+        .body(opentrain::types::StartClaimRequest {
+            claim_token: reg.claim_token.clone().expect("claim token"),
+            email: "term@example.com".into(),
+        })
+        .send()
+        .run()
+        .await
+        .expect("start claim");
+    let human = Human::sign_in(&sign_in_link(stderr).await).await.expect("sign in");
+    human.claim(&attempt).await.expect("claim");
+    // The last change lands right before the signal, inside the writer's 100 ms debounce.
+    anon.register_agent()
+        .body(opentrain::types::RegisterAgentRequest { agent_name: Some("Last change".into()), ..Default::default() })
+        .send()
+        .run()
+        .await
+        .expect("register");
+    let pid = child.id().expect("pid").to_string();
+    let killed = std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+    assert!(killed.success());
+    let status = child.wait().await.expect("wait");
+    assert!(status.success(), "SIGTERM stops the sandbox cleanly, like Ctrl-C: {status:?}");
+    let saved = std::fs::read_to_string(&state).expect("the state file");
+    assert!(saved.contains("Written on SIGTERM") && saved.contains("Last change"), "{saved}");
+    let saved: Value = serde_json::from_str(&saved).expect("json");
+    let claimed = saved["accounts"].as_object().expect("accounts").values().filter(|a| a["claimed"] == true).count();
+    assert_eq!(claimed, 1, "the person's claim was written too");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -288,11 +399,21 @@ async fn opentrain_mcp_sandbox_flag_serves_tools_against_a_private_sandbox() {
     let home = tempfile::tempdir().expect("home");
     let mut cmd = real_user(bin, home.path());
     cmd.arg("--sandbox");
-    let (transport, _) = TokioChildProcess::builder(cmd).stderr(Stdio::null()).spawn().expect("spawn opentrain-mcp");
+    let (transport, stderr) =
+        TokioChildProcess::builder(cmd).stderr(Stdio::piped()).spawn().expect("spawn opentrain-mcp");
     let mcp: Mcp = ().serve(transport).await.expect("MCP handshake");
     tool(&mcp, "opentrain_register_agent", json!({ "agentName": "MCP flag" })).await;
     let draft = tool(&mcp, "opentrain_create_job_draft", json!({ "jobDescription": JOB })).await;
     assert!(draft["jobId"].is_string(), "{draft}");
+    // The agent hands out the claim page; the person, signed in with the link the server
+    // printed on stderr (never in a tool result), types the code.
+    let attempt = tool(&mcp, "opentrain_claim_account", json!({ "email": "flag@example.com" })).await;
+    assert!(!attempt.to_string().contains("/sign-in"), "{attempt}");
+    let attempt: opentrain::types::ClaimAttempt = serde_json::from_value(attempt).expect("claim attempt");
+    let human = Human::sign_in(&sign_in_link(stderr.expect("stderr")).await).await.expect("sign in");
+    human.claim(&attempt).await.expect("claim");
+    let status = tool(&mcp, "opentrain_claim_status", json!({})).await;
+    assert!(!status.to_string().contains("/sign-in"), "{status}");
     let user = std::fs::read_to_string(home.path().join(".config/opentrain/cli.json")).expect("user file");
     assert!(user.contains("ot_pat_real_user"), "the user's credentials are untouched");
     mcp.cancel().await.expect("close");

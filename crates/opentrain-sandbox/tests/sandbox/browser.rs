@@ -1,6 +1,8 @@
-//! The approval page in a real browser: headless Chromium opens `approvalUrl` and a click on
-//! Confirm executes the hire. Driven over the DevTools protocol with a minimal WebSocket client
-//! (no extra dependency). Skips, saying why, when no Chromium is installed.
+//! The approval page in a real browser: headless Chromium signs in with the sandbox's one-time
+//! link, a page from another loopback port that auto-submits a Confirm form achieves nothing, and
+//! then the person's click on Confirm executes the hire. Driven over the DevTools protocol with a
+//! minimal WebSocket client (no extra dependency). Skips, saying why, when no Chromium is
+//! installed.
 
 use std::{
     io::{BufRead, BufReader},
@@ -17,7 +19,7 @@ use tokio::{
     net::TcpStream,
 };
 
-use super::{Human, claimed_agent, fast, published_job, start};
+use super::{claimed_agent, fast, published_job, start};
 
 /// A Chromium binary: `OPENTRAIN_CHROMIUM`, else the usual names on PATH.
 fn chromium() -> Option<PathBuf> {
@@ -151,6 +153,23 @@ impl Cdp {
     }
 }
 
+/// A page on another loopback port that, once opened, posts a Confirm form to the sandbox: what
+/// an agent could serve to its human's browser. Returns its URL; the server stops with the task.
+async fn attack_page(approval_url: &str) -> (String, tokio::task::JoinHandle<()>) {
+    let html = format!(
+        "<!doctype html><html><body><p>Loading your dashboard...</p>\
+<form method=\"post\" action=\"{approval_url}/confirm\"><input type=\"hidden\" name=\"source\" value=\"card\"></form>\
+<script>document.forms[0].submit()</script></body></html>"
+    );
+    let app = axum::Router::new().route("/", axum::routing::get(move || async move { axum::response::Html(html) }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the attack page");
+    let url = format!("http://{}/", listener.local_addr().expect("addr"));
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (url, task)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_confirms_the_hire_in_headless_chromium() {
     let Some(bin) = chromium() else {
@@ -166,7 +185,7 @@ async fn a_person_confirms_the_hire_in_headless_chromium() {
     };
     let sandbox = start(fast()).await;
     let agent = claimed_agent(&sandbox, "browser@example.com").await;
-    Human::new(&sandbox).add_card(&agent.org).await;
+    sandbox.human().await.expect("sign in").add_card(&agent.org).await.expect("add a card");
     let (_, proposals) = published_job(&agent, "Label 1,000 Spanish tweets, $0.05 per label, 1 labeler.").await;
     let hire = agent
         .client
@@ -235,6 +254,27 @@ async fn a_person_confirms_the_hire_in_headless_chromium() {
         .to_string();
     let mut cdp = Cdp::connect(&page_ws).await;
 
+    // The person signs in with the one-time link the sandbox printed on its console.
+    cdp.call("Page.navigate", json!({ "url": sandbox.sign_in_link() })).await;
+    cdp.until("!!document.querySelector('#signed-in')", "the sign-in").await;
+
+    // A page the agent could get its human to open: another port on 127.0.0.1 (the same site,
+    // so the SameSite=Strict cookie travels) auto-submits Confirm. The sandbox refuses it.
+    let (attack_url, attack) = attack_page(&approval_url).await;
+    cdp.call("Page.navigate", json!({ "url": attack_url })).await;
+    cdp.until(
+        "location.href.includes('/confirm') && document.readyState === 'complete' && !!document.body",
+        "the cross-origin form post",
+    )
+    .await;
+    let text = cdp.eval("document.body.innerText").await;
+    assert!(text.as_str().is_some_and(|t| t.contains("outside this sandbox")), "{text}");
+    attack.abort();
+    let id = hire.approval.id.as_deref().expect("id");
+    let pending = agent.client.get_approval().approval_id(id).send().run().await.expect("approval").approval;
+    assert_eq!(pending.status.map(|s| s.to_string()).as_deref(), Some("pending"), "the attack confirmed nothing");
+    assert!(agent.client.list_contracts().send().run().await.expect("contracts").contracts.is_empty());
+
     cdp.call("Page.navigate", json!({ "url": approval_url })).await;
     cdp.until(
         "document.readyState === 'complete' && !!document.querySelector('#confirm')",
@@ -255,7 +295,6 @@ async fn a_person_confirms_the_hire_in_headless_chromium() {
         let _ = std::fs::write(std::env::temp_dir().join("opentrain-sandbox-approval.b64"), png);
     }
 
-    let id = hire.approval.id.as_deref().expect("id");
     let approval = agent.client.get_approval().approval_id(id).send().run().await.expect("approval").approval;
     assert!(approval.is_confirmed(), "{approval:?}");
     let contracts = agent.client.list_contracts().send().run().await.expect("contracts").contracts;

@@ -7,13 +7,13 @@ use std::collections::BTreeSet;
 use opentrain::{Run, types};
 use serde_json::json;
 
-use super::{Human, Recorder, fast, published_job, start};
+use super::{PayWith, Recorder, fast, published_job, start};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_operation_answers_as_the_spec_says() {
     let sandbox = start(fast()).await;
     let rec = Recorder::start(&sandbox).await;
-    let human = Human::new(&sandbox);
+    let human = sandbox.human().await.expect("the human signs in");
     let anon = rec.client(None);
 
     // auth
@@ -29,7 +29,7 @@ async fn every_operation_answers_as_the_spec_says() {
         .run()
         .await
         .expect("claim");
-    human.claim(&attempt).await;
+    human.claim(&attempt).await.expect("claim");
     let post = anon
         .poll_agent_token()
         .body(types::AgentTokenRequest {
@@ -42,7 +42,7 @@ async fn every_operation_answers_as_the_spec_says() {
         .expect("post-claim token");
     let me = rec.client(Some(post.access_token.clone())).get_auth_me().send().run().await.expect("me");
     let org = me.account.organization_id.expect("org");
-    let token = human.mint_full_key(&org).await;
+    let token = human.mint_full_key(&org).await.expect("mint a key");
     let c = rec.client(Some(token.clone()));
     let agent = super::Agent { client: c.clone(), org: org.clone(), token: token.clone() };
 
@@ -138,7 +138,7 @@ async fn every_operation_answers_as_the_spec_says() {
         .run()
         .await
         .expect("top-up");
-    human.pay(&top_up.checkout_url).await;
+    human.pay(&top_up.checkout_url).await.expect("pay");
     c.get_credit_top_up().top_up_id(&top_up.top_up_id).send().run().await.expect("top-up status");
     c.get_credits().send().run().await.expect("credits");
 
@@ -159,7 +159,7 @@ async fn every_operation_answers_as_the_spec_says() {
         .run()
         .await
         .expect("hire");
-    human.confirm(&hire.approval, "credits").await;
+    human.confirm(&hire.approval, PayWith::Credits).await.expect("confirm");
     let done = c
         .get_approval()
         .approval_id(hire.approval.id.as_deref().expect("id"))
@@ -187,10 +187,10 @@ async fn every_operation_answers_as_the_spec_says() {
         .milestone;
     let fund = c.fund_milestone().milestone_id(&ms.id).send().run().await.expect("fund");
     c.list_pending_payments().send().run().await.expect("pending payments");
-    human.confirm(&fund.approval, "credits").await;
+    human.confirm(&fund.approval, PayWith::Credits).await.expect("confirm");
     for m in c.get_contract().contract_id(&contract).send().run().await.expect("contract").contract.milestones {
         let approve = c.approve_milestone().milestone_id(&m.id).send().run().await.expect("approve");
-        human.confirm(&approve.approval, "credits").await;
+        human.confirm(&approve.approval, PayWith::Credits).await.expect("confirm");
     }
     // Nothing funded any more: the contract ends at once (200), the other branch of the oneOf.
     let ended = c.end_contract().contract_id(&contract).send().run().await.expect("end");

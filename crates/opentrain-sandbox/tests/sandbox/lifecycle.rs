@@ -12,7 +12,8 @@ use opentrain::{
 };
 use serde_json::Value;
 
-use super::{Human, Recorder, fast, start};
+use super::{PayWith, Recorder, fast, start};
+use opentrain_sandbox::Human;
 
 const JOB: &str = "Spanish tweet sentiment\n\
 Label 5,000 Spanish tweets as positive, negative or neutral, $0.05 per label, 3 labelers.";
@@ -21,7 +22,10 @@ Label 5,000 Spanish tweets as positive, negative or neutral, $0.05 per label, 3 
 async fn the_whole_lifecycle_through_the_library() {
     let sandbox = start(fast()).await;
     let rec = Recorder::start(&sandbox).await;
-    let human = Human::new(&sandbox);
+    // The person's one-time link and session stay between the sandbox and the person: checked
+    // against every API response below.
+    let link = sandbox.sign_in_link();
+    let human = Human::sign_in(&link).await.expect("the human signs in");
     let receiver = wiremock::MockServer::start().await;
     wiremock::Mock::given(wiremock::matchers::method("POST"))
         .respond_with(wiremock::ResponseTemplate::new(200))
@@ -111,7 +115,7 @@ async fn the_whole_lifecycle_through_the_library() {
     // Money and messages need a claimed account: the claim ceremony, a human types the code.
     let attempt = start_claim(&anon, &store, "owner@example.com", None).await.expect("start claim");
     assert_eq!(attempt.user_code.len(), 6);
-    human.claim(&attempt).await;
+    human.claim(&attempt).await.expect("claim");
     let claimed = wait_for_claim(
         &anon,
         &mut store,
@@ -129,7 +133,7 @@ async fn the_whole_lifecycle_through_the_library() {
     let org = me.account.organization_id.clone().expect("org");
 
     // payments:write and webhooks:manage come from a key the human mints in the app.
-    let c = rec.client(Some(human.mint_full_key(&org).await));
+    let c = rec.client(Some(human.mint_full_key(&org).await.expect("mint a key")));
 
     let hook = c
         .create_webhook()
@@ -163,7 +167,7 @@ async fn the_whole_lifecycle_through_the_library() {
         .run()
         .await
         .expect("top-up");
-    human.pay(&top_up.checkout_url).await;
+    human.pay(&top_up.checkout_url).await.expect("pay");
     let paid = c.get_credit_top_up().top_up_id(&top_up.top_up_id).send().run().await.expect("top-up status").top_up;
     assert_eq!(paid.status.to_string(), "COMPLETED");
 
@@ -213,7 +217,7 @@ async fn the_whole_lifecycle_through_the_library() {
         c.list_contracts().send().run().await.expect("contracts").contracts.is_empty(),
         "nothing happens before the human"
     );
-    human.confirm(&hire.approval, "credits").await;
+    human.confirm(&hire.approval, PayWith::Credits).await.expect("confirm");
     let wait = ApprovalWait { initial_interval: std::time::Duration::from_millis(10), ..Default::default() };
     let done = wait_for_approval(&c, hire.approval.id.as_deref().expect("id"), &wait, |_| {}).await.expect("approval");
     assert!(done.is_confirmed());
@@ -245,9 +249,9 @@ async fn the_whole_lifecycle_through_the_library() {
     let fund = c.fund_milestone().milestone_id(&ms.id).send().run().await.expect("fund");
     let pending = c.list_pending_payments().send().run().await.expect("pending").payments;
     assert_eq!(pending.len(), 1, "the funding invoice waits for the human");
-    human.confirm(&fund.approval, "credits").await;
+    human.confirm(&fund.approval, PayWith::Credits).await.expect("confirm");
     let approve = c.approve_milestone().milestone_id(&ms.id).send().run().await.expect("approve");
-    human.confirm(&approve.approval, "credits").await;
+    human.confirm(&approve.approval, PayWith::Credits).await.expect("confirm");
     let contract = c.get_contract().contract_id(&contract_id).send().run().await.expect("contract").contract;
     let status_of = |id: &str| contract.milestones.iter().find(|m| m.id == id).map(|m| m.status.to_string());
     assert_eq!(status_of(&ms.id).as_deref(), Some("PAID"));
@@ -255,7 +259,7 @@ async fn the_whole_lifecycle_through_the_library() {
     // End the contract: the first milestone is still funded, so a human co-signs that too.
     let end = c.end_contract().contract_id(&contract_id).send().run().await.expect("end");
     let EndContractResult::ApprovalPending(end) = end else { panic!("funded milestones need a co-sign: {end:?}") };
-    human.confirm(&end.approval, "credits").await;
+    human.confirm(&end.approval, PayWith::Credits).await.expect("confirm");
     let contract = c.get_contract().contract_id(&contract_id).send().run().await.expect("contract").contract;
     assert_eq!(contract.status.to_string(), "ended");
 
@@ -307,6 +311,15 @@ async fn the_whole_lifecycle_through_the_library() {
         verifier.verify(sig, &r.body).expect("the library's checker accepts the sandbox's signature");
         assert!(r.headers.get("X-OpenTrain-Delivery").is_some() && r.headers.get("X-OpenTrain-Event").is_some());
         assert!(Verifier::new("whsec_wrong").verify(sig, &r.body).is_err());
+    }
+
+    // No API response ever carried the person's sign-in secret, the way to it, or the session's
+    // CSRF token: the agent cannot learn to sign in as its human.
+    let secret = link.split("token=").nth(1).expect("the link's secret");
+    for x in rec.exchanges() {
+        for (what, needle) in [("sign-in secret", secret), ("sign-in path", "/sign-in"), ("CSRF token", human.csrf())] {
+            assert!(!x.raw.contains(needle), "{} {} answered with the {what}: {}", x.method, x.path, x.raw);
+        }
     }
 
     // And every response on the way satisfied openapi.yaml.

@@ -7,6 +7,7 @@ mod binaries;
 mod browser;
 mod conformance;
 mod errors;
+mod human;
 mod lifecycle;
 mod spec;
 
@@ -14,6 +15,8 @@ use std::time::Duration;
 
 use opentrain::{Client, Run, Token, types};
 use opentrain_sandbox::{Sandbox, SandboxOptions};
+
+pub use opentrain_sandbox::PayWith;
 
 /// Options for fast tests: no poll-interval wait, webhook retries in milliseconds.
 pub fn fast() -> SandboxOptions {
@@ -39,124 +42,6 @@ pub fn client(sandbox: &Sandbox, token: Option<Token>) -> Client {
     .expect("client")
 }
 
-/// The person in front of the browser: opens pages and submits their plain HTML forms.
-pub struct Human {
-    pub http: reqwest::Client,
-    pub base: String,
-}
-
-impl Human {
-    pub fn new(sandbox: &Sandbox) -> Self {
-        let http = reqwest::Client::builder().no_proxy().build().expect("http client");
-        Self { http, base: sandbox.base_url().to_string() }
-    }
-
-    fn url(&self, path_or_url: &str) -> String {
-        if path_or_url.starts_with("http") { path_or_url.to_string() } else { format!("{}{path_or_url}", self.base) }
-    }
-
-    pub async fn get(&self, path_or_url: &str) -> (u16, String) {
-        let res = self.http.get(self.url(path_or_url)).send().await.expect("page loads");
-        let status = res.status().as_u16();
-        (status, res.text().await.expect("page body"))
-    }
-
-    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, String) {
-        let res = self.http.post(self.url(path)).form(form).send().await.expect("form posts");
-        let status = res.status().as_u16();
-        (status, res.text().await.expect("page body"))
-    }
-
-    /// Opens a page and submits the form whose action ends with `suffix`, as a browser would.
-    pub async fn submit(&self, page_url: &str, suffix: &str, form: &[(&str, &str)]) -> (u16, String) {
-        let (status, html) = self.get(page_url).await;
-        assert_eq!(status, 200, "{page_url}: {html}");
-        let action =
-            form_action(&html, suffix).unwrap_or_else(|| panic!("no form posting to *{suffix} on {page_url}: {html}"));
-        self.post(&action, form).await
-    }
-
-    /// Types the code on the claim verification page.
-    pub async fn claim(&self, attempt: &types::ClaimAttempt) {
-        let (status, html) = self.get(&attempt.verification_uri).await;
-        assert_eq!(status, 200, "{html}");
-        let token = hidden(&html, "token").expect("hidden claim token");
-        let (status, html) = self.post("/claim", &[("token", &token), ("user_code", &attempt.user_code)]).await;
-        assert_eq!(status, 200, "{html}");
-        assert!(html.contains("you own this account"), "{html}");
-    }
-
-    /// Confirms an approval on its page, paying with `source` (credits or card) when asked.
-    pub async fn confirm(&self, approval: &types::Approval, source: &str) -> String {
-        let url = approval.approval_url.clone().expect("approvalUrl");
-        let (status, html) = self.submit(&url, "/confirm", &[("source", source)]).await;
-        assert_eq!(status, 200, "{html}");
-        assert!(html.contains("Confirmed."), "{html}");
-        html
-    }
-
-    pub async fn decline(&self, approval: &types::Approval) {
-        let url = approval.approval_url.clone().expect("approvalUrl");
-        let (status, html) = self.submit(&url, "/decline", &[]).await;
-        assert_eq!(status, 200, "{html}");
-        assert!(html.contains("Declined."), "{html}");
-    }
-
-    /// Pays a top-up on the checkout page.
-    pub async fn pay(&self, checkout_url: &str) {
-        let (status, html) = self.submit(checkout_url, "/pay", &[]).await;
-        assert_eq!(status, 200, "{html}");
-        assert!(html.contains("Payment complete"), "{html}");
-    }
-
-    /// Mints a key with every scope on the API keys page (only a human owner can).
-    pub async fn mint_full_key(&self, org: &str) -> Token {
-        let page = format!("/employer-settings?tab=api-keys&org={org}");
-        let (_, html) = self.get(&page).await;
-        let mut form: Vec<(&str, &str)> = vec![("org", org), ("name", "Agent (full access)")];
-        let scopes: Vec<String> = checkboxes(&html, "scope");
-        assert_eq!(scopes.len(), 11, "every scope is offered: {html}");
-        form.extend(scopes.iter().map(|s| ("scope", s.as_str())));
-        let (status, html) = self.submit(&page, "/api-keys", &form).await;
-        assert_eq!(status, 200, "{html}");
-        let start = html.find("<code id=\"token\">").expect("token shown once") + "<code id=\"token\">".len();
-        let end = html[start..].find("</code>").expect("end of token") + start;
-        Token::new(&html[start..end])
-    }
-
-    pub async fn add_card(&self, org: &str) {
-        let (status, html) =
-            self.submit(&format!("/employer-settings?tab=billing&org={org}"), "/billing", &[("org", org)]).await;
-        assert_eq!(status, 200, "{html}");
-        assert!(html.contains("Test card added"), "{html}");
-    }
-}
-
-/// The action of the first form whose action ends with `suffix`.
-pub fn form_action(html: &str, suffix: &str) -> Option<String> {
-    html.match_indices("action=\"").find_map(|(i, m)| {
-        let rest = &html[i + m.len()..];
-        let action = &rest[..rest.find('"')?];
-        action.ends_with(suffix).then(|| action.replace("&amp;", "&"))
-    })
-}
-
-fn hidden(html: &str, name: &str) -> Option<String> {
-    let key = format!("name=\"{name}\" value=\"");
-    let at = html.find(&key)? + key.len();
-    Some(html[at..at + html[at..].find('"')?].to_string())
-}
-
-fn checkboxes(html: &str, name: &str) -> Vec<String> {
-    let key = format!("type=\"checkbox\" name=\"{name}\" value=\"");
-    html.match_indices(&key)
-        .filter_map(|(i, _)| {
-            let at = i + key.len();
-            Some(html[at..at + html[at..].find('"')?].to_string())
-        })
-        .collect()
-}
-
 /// A registered and claimed agent with a full-scope key minted by its human, plus the client.
 pub struct Agent {
     pub client: Client,
@@ -176,15 +61,15 @@ pub async fn claimed_agent(sandbox: &Sandbox, email: &str) -> Agent {
         .run()
         .await
         .expect("start claim");
-    let human = Human::new(sandbox);
-    human.claim(&attempt).await;
+    let human = sandbox.human().await.expect("the human signs in");
+    human.claim(&attempt).await.expect("claim");
     let post = match opentrain::claim::poll_once(&anon, &claim).await.expect("poll") {
         opentrain::claim::Poll::Claimed(t) => t,
         other => panic!("expected the post-claim token, got {other:?}"),
     };
     let me = client(sandbox, Some(post.access_token.clone())).get_auth_me().send().run().await.expect("auth/me");
     let org = me.account.organization_id.clone().expect("organization id");
-    let token = human.mint_full_key(&org).await;
+    let token = human.mint_full_key(&org).await.expect("mint a key");
     Agent { client: client(sandbox, Some(token.clone())), org, token }
 }
 
@@ -219,6 +104,8 @@ pub struct Exchange {
     pub status: u16,
     pub content_type: String,
     pub body: serde_json::Value,
+    /// The response as sent: header lines and body text, to scan for what must never appear.
+    pub raw: String,
 }
 
 /// A pass-through proxy in front of a sandbox that records every API response, so tests driving
@@ -267,8 +154,19 @@ async fn forward(
     let op = operation_of(parts.method.as_str(), &path).unwrap_or("?").to_string();
     let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let body = serde_json::from_slice(&data).unwrap_or(serde_json::Value::Null);
+    let mut raw: String =
+        headers.iter().map(|(k, v)| format!("{k}: {}\n", String::from_utf8_lossy(v.as_bytes()))).collect();
+    raw.push_str(&String::from_utf8_lossy(&data));
     if let Ok(mut log) = f.log.lock() {
-        log.push(Exchange { op, method: parts.method.to_string(), path, status: status.as_u16(), content_type, body });
+        log.push(Exchange {
+            op,
+            method: parts.method.to_string(),
+            path,
+            status: status.as_u16(),
+            content_type,
+            body,
+            raw,
+        });
     }
     let mut out = (status, data).into_response();
     for (k, v) in &headers {
