@@ -148,13 +148,14 @@ fn report(failure: Failure, json: bool) -> ExitCode {
         Failure::Call { op, path, error } => describe(Some((op, path)), &error),
         Failure::Lib(error) => describe(None, &error),
     };
+    // Server-supplied text (code, requestId, details, an OAuth `error`) may echo a secret.
     let mut err = std::io::stderr().lock();
     for line in lines {
-        let _ = writeln!(err, "{line}");
+        let _ = writeln!(err, "{}", crate::redact(&line));
     }
     if json {
         let mut envelope = envelope;
-        output::mask_secrets(&mut envelope);
+        crate::redact_json(&mut envelope);
         let _ = writeln!(err, "{envelope}");
     }
     ExitCode::from(code)
@@ -177,8 +178,7 @@ fn describe(call: Option<(OperationId, String)>, error: &Error) -> (Vec<String>,
             let head = if e.code.is_empty() { String::new() } else { format!(" {}", e.code) };
             let mut lines = vec![format!("Error (HTTP {}{head}): {}", e.status, e.message)];
             if let Some(d) = &e.details {
-                let mut d = Value::Object(d.clone());
-                output::mask_secrets(&mut d);
+                let d = Value::Object(d.clone());
                 lines.push(format!("Details: {d}"));
             }
             if let Some(id) = &e.request_id {

@@ -10,29 +10,6 @@ use serde_json::Value;
 
 use crate::generated::meta::OperationId;
 
-/// Token prefixes whose values must never be printed (the spec's `SecretToken`).
-const SECRET_PREFIXES: [&str; 4] = ["ot_pat_", "ot_clm_", "ot_cat_", "whsec_"];
-
-/// Replaces every string that *is* a secret (`ot_pat_...`, `whsec_...`) by its masked form.
-///
-/// Only whole values are masked: a token `preview` such as `ot_pat_8f2a****91cd` (the stars mark
-/// it as already masked) or a sentence that merely names a prefix is left as the API sent it.
-pub fn mask_secrets(v: &mut Value) {
-    match v {
-        Value::String(s) => {
-            if let Some(p) = SECRET_PREFIXES.iter().find(|p| s.starts_with(*p))
-                && s.len() > p.len()
-                && !s[p.len()..].contains(|c: char| c.is_whitespace() || c == '*')
-            {
-                *s = format!("{p}[redacted]");
-            }
-        }
-        Value::Array(a) => a.iter_mut().for_each(mask_secrets),
-        Value::Object(m) => m.values_mut().for_each(mask_secrets),
-        _ => {}
-    }
-}
-
 /// Standard output, with what the renderers need to know about it.
 pub struct Out {
     /// `--json` was given.
@@ -57,25 +34,48 @@ impl Out {
         Self { json, width, styled, stdout: io::stdout() }
     }
 
-    /// Writes one line.
+    /// Writes one line, secrets masked ([`crate::redact`]): server text (a title, an error
+    /// detail) may carry a token, and stdout ends up in logs and transcripts.
     pub fn line(&mut self, text: impl AsRef<str>) -> io::Result<()> {
+        self.raw_line(&crate::redact(text.as_ref()))
+    }
+
+    fn raw_line(&mut self, text: &str) -> io::Result<()> {
         let mut lock = self.stdout.lock();
-        lock.write_all(text.as_ref().as_bytes())?;
+        lock.write_all(text.as_bytes())?;
         lock.write_all(b"\n")
     }
 
-    /// Pretty JSON exactly as given: `--json` promises the API's response, unchanged.
+    /// Pretty JSON as the API sent it, except that secrets are masked ([`crate::redact_json`]):
+    /// masking is the one change `--json` makes to a response.
     pub fn json_value(&mut self, v: &Value) -> io::Result<()> {
-        let text = serde_json::to_string_pretty(v).map_err(io::Error::other)?;
-        self.line(text)
+        let mut v = v.clone();
+        crate::redact_json(&mut v);
+        let text = serde_json::to_string_pretty(&v).map_err(io::Error::other)?;
+        self.raw_line(&text)
     }
 
-    /// Pretty JSON with secrets masked, for the auth commands' own structured results: the
-    /// token they received is already saved in cli.json, so showing it again only leaks it.
+    /// Same as [`json_value`](Self::json_value); kept for the auth commands, whose results
+    /// hold the tokens they just saved to cli.json.
     pub fn json_masked(&mut self, v: &Value) -> io::Result<()> {
-        let mut v = v.clone();
-        mask_secrets(&mut v);
-        self.json_value(&v)
+        self.json_value(v)
+    }
+
+    /// Pretty JSON with secrets masked except the one at `pointer`: a secret the user just
+    /// created and will never be shown again (`tokens create`, `webhooks create`).
+    pub fn json_revealing(&mut self, v: &Value, pointer: &str) -> io::Result<()> {
+        let mut shown = v.clone();
+        crate::redact_json(&mut shown);
+        if let (Some(secret), Some(slot)) = (v.pointer(pointer), shown.pointer_mut(pointer)) {
+            *slot = secret.clone();
+        }
+        let text = serde_json::to_string_pretty(&shown).map_err(io::Error::other)?;
+        self.raw_line(&text)
+    }
+
+    /// `label secret` unmasked: only for a secret just created that the user must store now.
+    pub fn secret_line(&mut self, label: &str, secret: &str) -> io::Result<()> {
+        self.raw_line(&format!("{} {secret}", crate::redact(label)))
     }
 
     /// `text` in bold when the terminal allows it.
@@ -823,17 +823,6 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-
-    #[test]
-    fn masks_whole_secrets_only() {
-        let mut v =
-            json!({"token": "ot_pat_abc_123", "preview": "ot_pat_8f2a****91cd", "s": ["whsec_x"], "m": "see ot_pat_"});
-        mask_secrets(&mut v);
-        assert_eq!(
-            v,
-            json!({"token": "ot_pat_[redacted]", "preview": "ot_pat_8f2a****91cd", "s": ["whsec_[redacted]"], "m": "see ot_pat_"})
-        );
-    }
 
     #[test]
     fn columns_shrink_to_fit_and_cells_are_truncated() {

@@ -441,10 +441,15 @@ impl App {
         let v = self.call(&client, op, &args).await?;
         let secret = v.pointer(secret_at).and_then(Value::as_str);
         let Some(file) = file else {
-            self.print(op, &v)?;
-            if let (false, Some(secret)) = (self.out.json, secret) {
-                let label = self.out.strong("Secret (shown once, store it now):");
-                self.out.line(format!("\n{label} {secret}"))?;
+            // The one place a secret is printed: it was just created and is never shown again.
+            if self.out.json {
+                self.out.json_revealing(&v, secret_at)?;
+            } else {
+                self.print(op, &v)?;
+                if let Some(secret) = secret {
+                    let label = self.out.strong("Secret (shown once, store it now):");
+                    self.out.secret_line(&format!("\n{label}"), secret)?;
+                }
             }
             return Ok(());
         };
@@ -455,9 +460,8 @@ impl App {
             )));
         };
         let saved = file.keep(secret)?;
-        let mut shown = v.clone();
-        output::mask_secrets(&mut shown);
-        self.print(op, &shown)?;
+        // Printing masks every secret, the one just saved included.
+        self.print(op, &v)?;
         if !self.out.json {
             self.out.line(format!("\nSecret saved to {} (mode 0600); it is not shown again.", saved.display()))?;
         }

@@ -14,7 +14,26 @@ use crate::{Error, generated::tools::ToolDef, redact};
 /// any context window) and is reported as an error with a snippet instead.
 pub const MAX_RESULT_BYTES: usize = 2 * 1024 * 1024;
 
+/// Tools whose answer carries a secret just created, shown this once and never again: masking
+/// it would lose it for good (a webhook's signing secret can only be replaced by re-creating).
+const REVEALED: &[(&str, &str)] = &[("opentrain_create_webhook", "/secret")];
+
+/// Every result goes out through here: secrets masked in the text and in structuredContent
+/// ([`crate::redact`], [`crate::redact_json`]), the one change made to the API's JSON, except
+/// the value at `reveal`.
 fn result(structured: Value, text: String, is_error: bool) -> CallToolResult {
+    finish(structured, text, is_error, None)
+}
+
+fn finish(mut structured: Value, text: String, is_error: bool, reveal: Option<&str>) -> CallToolResult {
+    let kept = reveal.and_then(|p| structured.pointer(p).cloned().map(|v| (p, v)));
+    crate::redact_json(&mut structured);
+    if let Some((pointer, secret)) = kept
+        && let Some(slot) = structured.pointer_mut(pointer)
+    {
+        *slot = secret;
+    }
+    let text = redact(&text);
     let mut r = if is_error {
         CallToolResult::error(vec![ContentBlock::text(text)])
     } else {
@@ -67,12 +86,19 @@ pub fn ok(tool: &ToolDef, value: Value, text: Option<String>) -> CallToolResult 
     }
     let value = as_object(value);
     let text = text.unwrap_or_else(|| summary::success(tool, &value));
-    result(value, text, false)
+    let reveal = REVEALED.iter().find(|(name, _)| *name == tool.name).map(|(_, p)| *p);
+    finish(value, text, false, reveal)
 }
 
 /// A failed call with its structured description and text.
 pub fn failure(structured: Value, text: String) -> CallToolResult {
     result(as_object(structured), text, true)
+}
+
+/// A failed call whose structuredContent keeps the secret at `pointer` unmasked: the one-time
+/// post-claim token when saving it failed, which would otherwise be lost for good.
+pub fn failure_revealing(structured: Value, text: String, pointer: &str) -> CallToolResult {
+    finish(as_object(structured), text, true, Some(pointer))
 }
 
 /// A failed call from the library's error.

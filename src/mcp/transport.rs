@@ -79,7 +79,9 @@ where
 
     /// Sends `message` without waiting: `receive` may be cancelled at any await, and a reply
     /// half-written by a cancelled future would corrupt the stream.
-    fn reply(&self, error: ErrorData, id: Option<RequestId>) {
+    fn reply(&self, mut error: ErrorData, id: Option<RequestId>) {
+        // Parse errors quote the offending input, which may hold a secret.
+        error.message = crate::redact(&error.message).into();
         let message = TxJsonRpcMessage::<RoleServer>::error(error, id);
         let write = self.write.clone();
         tokio::spawn(async move {

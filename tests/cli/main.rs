@@ -9,6 +9,7 @@ mod jobs;
 mod money;
 mod people;
 mod platform;
+mod secrets;
 
 use std::{
     path::PathBuf,

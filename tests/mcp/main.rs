@@ -9,4 +9,5 @@ mod handlers;
 mod harness;
 mod input;
 mod protocol;
+mod secrets;
 mod tools;
