@@ -144,18 +144,24 @@ where
                 let message = format!("Invalid params for {method}: they do not match the method's schema");
                 return Parsed::Reply(ErrorData::invalid_params(message, None), Some(id));
             }
+            // rmcp reads a request whose id it cannot represent (null, 1.5, beyond i64) as a
+            // notification, which is never answered: the client would wait forever.
+            Ok(JsonRpcMessage::Notification(_)) if has_id(line) => return invalid_id(),
             Ok(m) => return Parsed::Message(Box::new(m)),
             Err(e) => e,
         };
         let Ok(value) = serde_json::from_slice::<Value>(line) else {
             return Parsed::Reply(ErrorData::parse_error(format!("Parse error: {err}"), None), None);
         };
-        let id = match value.get("id") {
-            Some(Value::String(s)) => Some(NumberOrString::String(s.as_str().into())),
-            Some(Value::Number(n)) => n.as_i64().map(NumberOrString::Number),
-            _ => None,
-        };
         let method = value.get("method").and_then(Value::as_str);
+        let response = method.is_none() && (value.get("result").is_some() || value.get("error").is_some());
+        let id = match value.get("id") {
+            None => None,
+            Some(Value::String(s)) => Some(NumberOrString::String(s.as_str().into())),
+            Some(Value::Number(n)) if n.is_i64() => n.as_i64().map(NumberOrString::Number),
+            Some(_) if response => None,
+            Some(_) => return invalid_id(),
+        };
         match (id, method) {
             // A notification (no id) or a response from the client is never answered.
             (None, Some(_)) => Parsed::Nothing,
@@ -174,6 +180,18 @@ where
             self.line.clear();
         }
     }
+}
+
+/// Whether a JSON object line has an `id` member, whatever its value.
+fn has_id(line: &[u8]) -> bool {
+    serde_json::from_slice::<Value>(line).is_ok_and(|v| v.get("id").is_some())
+}
+
+/// JSON-RPC 2.0: an id must be a string or an integer; the error names no id since there is
+/// none to name.
+fn invalid_id() -> Parsed {
+    let message = "Invalid request: the id must be a string or an integer (not null, fractional or beyond 64 bits)";
+    Parsed::Reply(ErrorData::invalid_request(message, None), None)
 }
 
 enum Line {
