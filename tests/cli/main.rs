@@ -2,6 +2,7 @@
 //! XDG_CONFIG_HOME in a temp dir (never the developer's config) and none of the developer's
 //! OT_/OPENTRAIN_ variables.
 
+mod amounts;
 mod auth;
 mod errors;
 mod home;
