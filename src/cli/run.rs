@@ -152,6 +152,9 @@ impl App {
         let client = self.client()?;
         let mut table: Option<Table> = None;
         let mut noun = "items";
+        // The one stop rule: a server that sends an earlier cursor again (c1, c2, c1) or never
+        // ends is an error, not an endless `--all`.
+        let mut cursors = crate::paginate::Cursors::starting_at(paging.cursor.clone());
         loop {
             let page = self.call(&client, op, &args).await?;
             let cursor = args.params.get("cursor");
@@ -169,11 +172,18 @@ impl App {
                     .get_or_insert_with(|| Table::new(view.columns))
                     .push(&mut self.out, output::items(&view, &page))?;
             }
-            match next {
-                Some(n) if paging.all => {
+            let follow = if paging.all {
+                let has_more = page.get("hasMore").and_then(Value::as_bool);
+                let raw = page.get("nextCursor").and_then(Value::as_str);
+                cursors.next(raw, has_more).map_err(|error| Failure::call(op, &args.params, error))?
+            } else {
+                None
+            };
+            match follow {
+                Some(n) => {
                     args.params.insert("cursor".into(), n);
                 }
-                _ => {
+                None => {
                     if !self.out.json {
                         self.list_footer(op, &page, table.as_ref().map_or(0, |t| t.rows), noun, next, paging)?;
                     }

@@ -8,6 +8,7 @@ mod errors;
 mod home;
 mod jobs;
 mod money;
+mod paging;
 mod people;
 mod platform;
 mod secrets;
