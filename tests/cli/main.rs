@@ -6,6 +6,7 @@ mod amounts;
 mod auth;
 mod errors;
 mod home;
+mod inputs;
 mod jobs;
 mod money;
 mod paging;
