@@ -107,6 +107,12 @@ pub fn error(err: &Error) -> CallToolResult {
     failure(structured, text)
 }
 
+/// A failed call of `tool`: like [`error`], with the hint for a write whose outcome is unknown.
+pub fn call_error(tool: &ToolDef, err: &Error) -> CallToolResult {
+    let (structured, text) = summary::failure_of(tool, err);
+    failure(structured, text)
+}
+
 /// Arguments that do not fit the tool's input schema; nothing was sent.
 pub fn invalid_argument(tool: &ToolDef, v: &Violation) -> CallToolResult {
     failure(

@@ -9,6 +9,7 @@ mod home;
 mod inputs;
 mod jobs;
 mod money;
+mod outcome;
 mod paging;
 mod people;
 mod platform;

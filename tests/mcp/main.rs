@@ -8,6 +8,7 @@ mod filtering;
 mod handlers;
 mod harness;
 mod input;
+mod outcome;
 mod protocol;
 mod secrets;
 mod tools;
