@@ -106,7 +106,7 @@ pub enum Command {
     /// Print the version (same as --version)
     #[command(hide = true)]
     Version,
-    /// Serve an offline sandbox of the OpenTrain API on 127.0.0.1 until Ctrl-C
+    /// Serve an offline sandbox of the OpenTrain API on 127.0.0.1 until Ctrl-C or SIGTERM
     Sandbox {
         /// Port on 127.0.0.1 (0 picks a free one)
         #[arg(long, default_value_t = 0)]

@@ -41,7 +41,7 @@ pub(crate) enum Failure {
     Local(String),
     /// The final state is not the one asked for (a declined approval).
     Unsuccessful(String),
-    /// Ctrl-C during a wait; the message says how to resume (exit 130).
+    /// Ctrl-C or SIGTERM during a wait; the message says how to resume (exit 130).
     Interrupted(String),
     /// stdout was closed by the reader: stop quietly.
     BrokenPipe,

@@ -69,14 +69,34 @@ fn body(v: Value) -> Map<String, Value> {
     }
 }
 
-/// Resolves when the user presses Ctrl-C (never, if the signal cannot be watched).
-async fn interrupted() {
-    if tokio::signal::ctrl_c().await.is_err() {
-        std::future::pending::<()>().await;
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM, which `kill`, service managers and container
+/// runtimes send: both stop a wait the same clean way (never, if neither can be watched).
+pub(crate) async fn interrupted() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                if s.recv().await.is_none() {
+                    std::future::pending::<()>().await;
+                }
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
     }
 }
 
-/// Runs `wait` unless Ctrl-C comes first, in which case it is dropped (no request stays in flight).
+/// Runs `wait` unless Ctrl-C or SIGTERM comes first, in which case it is dropped (no request stays in flight).
 async fn or_interrupt<T>(wait: impl Future<Output = T>, resume: String) -> Result<T, Failure> {
     tokio::select! {
         r = wait => Ok(r),
@@ -478,7 +498,7 @@ impl App {
         Ok(())
     }
 
-    /// `opentrain sandbox`: serves until Ctrl-C, after printing where and how to point at it.
+    /// `opentrain sandbox`: serves until Ctrl-C or SIGTERM (its state saved), after printing where and how to point at it.
     async fn serve_sandbox(&mut self, port: u16, state: Option<std::path::PathBuf>) -> Result<(), Failure> {
         let options = crate::sandbox::SandboxOptions { port, state_file: state, ..Default::default() };
         let sandbox = crate::sandbox::Sandbox::start(options)

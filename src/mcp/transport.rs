@@ -7,7 +7,7 @@
 //! [`MAX_LINE_BYTES`], which is discarded without being buffered. Notifications and responses
 //! are never answered, as the protocol requires.
 
-use std::{io, sync::Arc};
+use std::{io, pin::Pin, sync::Arc};
 
 use rmcp::{
     RoleServer,
@@ -47,6 +47,9 @@ const STANDARD_REQUESTS: &[&str] = &[
 /// Above this, the line buffer is released after use so one big message does not pin memory.
 const KEEP_BUFFER_BYTES: usize = 64 * 1024;
 
+/// A future that, once resolved, ends the input as EOF would (a shutdown signal).
+pub type Stop = Pin<Box<dyn Future<Output = ()> + Send>>;
+
 /// The server side of a stdio connection.
 pub struct LineTransport<R, W> {
     read: BufReader<R>,
@@ -54,6 +57,8 @@ pub struct LineTransport<R, W> {
     line: Vec<u8>,
     discarding: bool,
     max: usize,
+    stop: Option<Stop>,
+    stopped: bool,
 }
 
 impl<R, W> LineTransport<R, W>
@@ -74,7 +79,34 @@ where
             line: Vec::new(),
             discarding: false,
             max,
+            stop: None,
+            stopped: false,
         }
+    }
+
+    /// Ends the input when `stop` resolves, as if stdin had closed: no new request is read,
+    /// and rmcp then drains the calls in flight (their answers are written) before it returns.
+    pub fn until(mut self, stop: impl Future<Output = ()> + Send + 'static) -> Self {
+        self.stop = Some(Box::pin(stop));
+        self
+    }
+
+    /// The next line, or `Eof` once the stop future resolved. `read_line` is cancellation-safe,
+    /// so a stop in the middle of a line loses nothing that would have been answered.
+    async fn next_line(&mut self) -> io::Result<Line> {
+        if self.stopped {
+            return Ok(Line::Eof);
+        }
+        let Some(mut stop) = self.stop.take() else { return self.read_line().await };
+        let line = tokio::select! {
+            r = self.read_line() => r,
+            () = stop.as_mut() => {
+                self.stopped = true;
+                return Ok(Line::Eof);
+            }
+        };
+        self.stop = Some(stop);
+        line
     }
 
     /// Sends `message` without waiting: `receive` may be cancelled at any await, and a reply
@@ -238,7 +270,7 @@ where
 
     async fn receive(&mut self) -> Option<RxJsonRpcMessage<RoleServer>> {
         loop {
-            match self.read_line().await {
+            match self.next_line().await {
                 Ok(Line::Full) => {}
                 Ok(Line::Oversized) => {
                     let message = format!("Invalid request: message larger than {} bytes, discarded", self.max);

@@ -14,6 +14,7 @@ mod paging;
 mod people;
 mod platform;
 mod secrets;
+mod signals;
 
 use std::{
     path::PathBuf,

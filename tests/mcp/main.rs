@@ -11,4 +11,5 @@ mod input;
 mod outcome;
 mod protocol;
 mod secrets;
+mod signals;
 mod tools;
