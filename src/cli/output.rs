@@ -10,10 +10,40 @@ use serde_json::Value;
 
 use crate::generated::meta::OperationId;
 
+/// [`crate::redact`] except claim-link tokens (`ot_cat_...`): the link a claim command prints is
+/// the page the human must open, and masking it would make the claim impossible.
+pub fn redact_keeping_claim_links(text: &str) -> String {
+    const CAT: &str = "ot_cat_";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(CAT) {
+        out.push_str(&crate::redact(&rest[..i]));
+        let tail = &rest[i..];
+        let body = &tail[CAT.len()..];
+        let end =
+            CAT.len() + body.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-')).unwrap_or(body.len());
+        out.push_str(&tail[..end]);
+        rest = &tail[end..];
+    }
+    out.push_str(&crate::redact(rest));
+    out
+}
+
+fn redact_strings(v: &mut Value, f: &dyn Fn(&str) -> String) {
+    match v {
+        Value::String(s) => *s = f(s),
+        Value::Array(a) => a.iter_mut().for_each(|x| redact_strings(x, f)),
+        Value::Object(m) => m.values_mut().for_each(|x| redact_strings(x, f)),
+        _ => {}
+    }
+}
+
 /// Standard output, with what the renderers need to know about it.
 pub struct Out {
     /// `--json` was given.
     pub json: bool,
+    /// Claim-link tokens are shown (`auth claim` only): see [`redact_keeping_claim_links`].
+    pub keep_claim_links: bool,
     /// Table width limit: `COLUMNS`, else the terminal's width, else none (a pipe gets full rows).
     width: Option<usize>,
     /// Emphasis (bold) is allowed: stdout is a terminal and `NO_COLOR` is unset.
@@ -31,13 +61,18 @@ impl Out {
             .filter(|w| *w > 0)
             .or_else(|| console::Term::stdout().size_checked().map(|(_, cols)| usize::from(cols)));
         let styled = tty && std::env::var_os("NO_COLOR").is_none();
-        Self { json, width, styled, stdout: io::stdout() }
+        Self { json, keep_claim_links: false, width, styled, stdout: io::stdout() }
     }
 
     /// Writes one line, secrets masked ([`crate::redact`]): server text (a title, an error
     /// detail) may carry a token, and stdout ends up in logs and transcripts.
     pub fn line(&mut self, text: impl AsRef<str>) -> io::Result<()> {
-        self.raw_line(&crate::redact(text.as_ref()))
+        let text = self.redact(text.as_ref());
+        self.raw_line(&text)
+    }
+
+    fn redact(&self, text: &str) -> String {
+        if self.keep_claim_links { redact_keeping_claim_links(text) } else { crate::redact(text) }
     }
 
     fn raw_line(&mut self, text: &str) -> io::Result<()> {
@@ -50,7 +85,11 @@ impl Out {
     /// masking is the one change `--json` makes to a response.
     pub fn json_value(&mut self, v: &Value) -> io::Result<()> {
         let mut v = v.clone();
-        crate::redact_json(&mut v);
+        if self.keep_claim_links {
+            redact_strings(&mut v, &redact_keeping_claim_links);
+        } else {
+            crate::redact_json(&mut v);
+        }
         let text = serde_json::to_string_pretty(&v).map_err(io::Error::other)?;
         self.raw_line(&text)
     }
@@ -823,6 +862,19 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn claim_links_are_kept_when_asked_and_nothing_else() {
+        let t = "open https://x/claim?token=ot_cat_ab12 with ot_pat_zz and ot_cat_cd3.";
+        assert_eq!(
+            redact_keeping_claim_links(t),
+            "open https://x/claim?token=ot_cat_ab12 with ot_pat_[redacted] and ot_cat_cd3."
+        );
+        assert_eq!(
+            crate::redact(t),
+            "open https://x/claim?token=ot_cat_[redacted] with ot_pat_[redacted] and ot_cat_[redacted]."
+        );
+    }
 
     #[test]
     fn columns_shrink_to_fit_and_cells_are_truncated() {

@@ -515,7 +515,11 @@ impl App {
     async fn auth(&mut self, a: Auth) -> Result<(), Failure> {
         match a {
             Auth::Register { agent_name, org_name, force } => self.register(agent_name, org_name, force).await,
-            Auth::Claim { email, claim_token } => self.start_claim(email, claim_token).await,
+            Auth::Claim { email, claim_token } => {
+                // Its verification link carries an `ot_cat_` token the human must open.
+                self.out.keep_claim_links = true;
+                self.start_claim(email, claim_token).await
+            }
             Auth::ClaimStatus { wait, timeout, interval, claim_token } => {
                 self.claim_status(wait, timeout, interval, claim_token).await
             }

@@ -14,26 +14,43 @@ use crate::{Error, generated::tools::ToolDef, redact};
 /// any context window) and is reported as an error with a snippet instead.
 pub const MAX_RESULT_BYTES: usize = 2 * 1024 * 1024;
 
-/// Tools whose answer carries a secret just created, shown this once and never again: masking
-/// it would lose it for good (a webhook's signing secret can only be replaced by re-creating).
-const REVEALED: &[(&str, &str)] = &[("opentrain_create_webhook", "/secret")];
+/// Tools whose answer carries a secret that must reach the user unmasked: the secret at the
+/// pointer is restored after masking, and in the text too when the flag says so.
+///
+/// A webhook's signing secret is shown this once and never again (masking it would lose it
+/// for good). A claim's `verification_uri` carries an `ot_cat_` token: it is the page the human
+/// must open, and masking it would make the claim impossible.
+const REVEALED: &[(&str, &str, bool)] =
+    &[("opentrain_create_webhook", "/secret", false), ("opentrain_claim_account", "/verification_uri", true)];
+
+/// What [`finish`] keeps unmasked: a JSON pointer, and whether the text may show it too.
+#[derive(Clone, Copy)]
+struct Reveal {
+    pointer: &'static str,
+    in_text: bool,
+}
 
 /// Every result goes out through here: secrets masked in the text and in structuredContent
 /// ([`crate::redact`], [`crate::redact_json`]), the one change made to the API's JSON, except
-/// the value at `reveal`.
+/// what `reveal` names.
 fn result(structured: Value, text: String, is_error: bool) -> CallToolResult {
     finish(structured, text, is_error, None)
 }
 
-fn finish(mut structured: Value, text: String, is_error: bool, reveal: Option<&str>) -> CallToolResult {
-    let kept = reveal.and_then(|p| structured.pointer(p).cloned().map(|v| (p, v)));
+fn finish(mut structured: Value, text: String, is_error: bool, reveal: Option<Reveal>) -> CallToolResult {
+    let kept = reveal.and_then(|r| structured.pointer(r.pointer).cloned().map(|v| (r, v)));
     crate::redact_json(&mut structured);
-    if let Some((pointer, secret)) = kept
-        && let Some(slot) = structured.pointer_mut(pointer)
-    {
-        *slot = secret;
+    let mut text = redact(&text);
+    if let Some((r, secret)) = kept {
+        if r.in_text
+            && let Some(value) = secret.as_str()
+        {
+            text = text.replace(&redact(value), value);
+        }
+        if let Some(slot) = structured.pointer_mut(r.pointer) {
+            *slot = secret;
+        }
     }
-    let text = redact(&text);
     let mut r = if is_error {
         CallToolResult::error(vec![ContentBlock::text(text)])
     } else {
@@ -86,7 +103,10 @@ pub fn ok(tool: &ToolDef, value: Value, text: Option<String>) -> CallToolResult 
     }
     let value = as_object(value);
     let text = text.unwrap_or_else(|| summary::success(tool, &value));
-    let reveal = REVEALED.iter().find(|(name, _)| *name == tool.name).map(|(_, p)| *p);
+    let reveal = REVEALED
+        .iter()
+        .find(|(name, _, _)| *name == tool.name)
+        .map(|(_, pointer, in_text)| Reveal { pointer, in_text: *in_text });
     finish(value, text, false, reveal)
 }
 
@@ -97,8 +117,8 @@ pub fn failure(structured: Value, text: String) -> CallToolResult {
 
 /// A failed call whose structuredContent keeps the secret at `pointer` unmasked: the one-time
 /// post-claim token when saving it failed, which would otherwise be lost for good.
-pub fn failure_revealing(structured: Value, text: String, pointer: &str) -> CallToolResult {
-    finish(as_object(structured), text, true, Some(pointer))
+pub fn failure_revealing(structured: Value, text: String, pointer: &'static str) -> CallToolResult {
+    finish(as_object(structured), text, true, Some(Reveal { pointer, in_text: false }))
 }
 
 /// A failed call from the library's error.

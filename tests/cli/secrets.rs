@@ -104,3 +104,24 @@ async fn echoed_tokens_are_masked_in_every_output_of_every_command() {
         .expect("runs");
     assert!(stdout(&o).contains(&format!("store it now): {created}")), "{}", stdout(&o));
 }
+
+#[tokio::test]
+async fn the_claim_link_the_human_opens_is_shown_whole() {
+    let t = Cli::start().await;
+    let link = "https://app.opentrain.ai/claim?token=ot_cat_1f2e3d4c5b6a";
+    let mut attempt = fixture("auth__POST_api_agent_identity_claim__response.json");
+    attempt["verification_uri"] = json!(link);
+    t.on("POST", "/api/agent/identity/claim", 200, attempt).await;
+    for json_flag in [false, true] {
+        let mut cmd = t.bare();
+        cmd.env("OT_API_BASE_URL", t.server.uri()).args(["auth", "claim", "--email", "h@example.com"]);
+        cmd.args(["--claim-token", CLAIM]);
+        if json_flag {
+            cmd.arg("--json");
+        }
+        let o = cmd.output().expect("runs");
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(stdout(&o).contains(link), "--json={json_flag}: {}", stdout(&o));
+        assert!(!stdout(&o).contains("echoed_claim"), "{}", stdout(&o));
+    }
+}

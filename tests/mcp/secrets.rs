@@ -93,3 +93,20 @@ async fn a_new_webhook_secret_is_still_returned_once() {
     assert_eq!(s["note"], "[redacted]");
     assert!(!text(&r).contains(secret), "{}", text(&r));
 }
+
+#[tokio::test]
+async fn the_claim_link_the_human_opens_is_returned_whole() {
+    let world = World::new().await;
+    let link = "https://app.opentrain.ai/claim?token=ot_cat_1f2e3d4c5b6a";
+    Mock::given(matchers::method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "verification_uri": link, "user_code": "123456", "expires_in": 900, "interval": 5, "email_sent": true
+        })))
+        .mount(&world.api)
+        .await;
+    let client = world.client().await;
+    let r = call(&client, "opentrain_claim_account", json!({"email": "h@example.com", "claimToken": CLAIM})).await;
+    assert_eq!(structured(&r)["verification_uri"], link);
+    assert!(text(&r).contains(link), "{}", text(&r));
+    assert!(!text(&r).contains("echoed_claim"), "{}", text(&r));
+}
