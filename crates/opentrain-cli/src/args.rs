@@ -115,7 +115,7 @@ pub enum Command {
     /// Print the version (same as --version)
     #[command(hide = true)]
     Version,
-    /// Serve an offline sandbox of the OpenTrain API on 127.0.0.1 until Ctrl-C
+    /// Serve an offline sandbox of the OpenTrain API on 127.0.0.1 until Ctrl-C or SIGTERM
     Sandbox {
         /// Port on 127.0.0.1 (0 picks a free one)
         #[arg(long, default_value_t = 0)]
@@ -338,7 +338,7 @@ pub enum Proposals {
         #[arg(long, value_name = "ID")]
         proposal_id: String,
         /// First milestone amount in USD
-        #[arg(long, value_name = "USD")]
+        #[arg(long, value_name = "USD", value_parser = amount)]
         amount: f64,
         /// First milestone name (this or --description is required)
         #[arg(long)]
@@ -457,10 +457,10 @@ pub enum Milestones {
         #[arg(long)]
         name: Option<String>,
         /// Amount in USD (required on FIXED_PRICE contracts)
-        #[arg(long, value_name = "USD")]
+        #[arg(long, value_name = "USD", value_parser = amount)]
         amount_usd: Option<f64>,
         /// Hours or labels (required on PAY_PER_HOUR and PAY_PER_LABEL contracts)
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", value_parser = amount)]
         volume: Option<f64>,
         /// Due date, e.g. 2026-07-15
         #[arg(long, value_name = "DATE")]
@@ -517,7 +517,7 @@ pub enum Credits {
     /// Start a top-up; a human pays at the printed checkout link
     TopUp {
         /// Amount in USD, 10 to 10000
-        #[arg(long, visible_alias = "amount", value_name = "USD")]
+        #[arg(long, visible_alias = "amount", value_name = "USD", value_parser = amount)]
         amount_usd: f64,
     },
     /// Check a top-up
@@ -624,6 +624,23 @@ fn seconds(s: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(n).map_err(|_| format!("`{s}` is not a non-negative number of seconds"))
 }
 
+/// The largest amount (USD) or volume a flag takes: far beyond any real milestone or top-up
+/// (the MCP server's `MAX_AMOUNT` is the same), so a larger one is a typo.
+pub const MAX_AMOUNT: f64 = 1_000_000_000.0;
+
+/// Parses an amount or volume: a finite number above 0 and at most [`MAX_AMOUNT`]. `NaN`,
+/// `inf` or `1e400` would otherwise reach the request as a missing amount.
+fn amount(s: &str) -> Result<f64, String> {
+    let n: f64 = s.trim().parse().map_err(|_| format!("`{s}` is not a number"))?;
+    if !n.is_finite() {
+        return Err(format!("`{s}` is not a finite number"));
+    }
+    if n <= 0.0 || n > MAX_AMOUNT {
+        return Err(format!("`{s}` is out of range: give more than 0 and at most {MAX_AMOUNT}"));
+    }
+    Ok(n)
+}
+
 /// A bad `--base-url` is a usage error (exit 2), caught before anything runs.
 fn base_url(s: &str) -> Result<String, String> {
     opentrain::credentials::normalize_base_url(s).map_err(|e| e.to_string())
@@ -645,5 +662,13 @@ mod tests {
         assert_eq!(seconds("1.5"), Ok(Duration::from_millis(1500)));
         assert!(seconds("-1").is_err());
         assert!(seconds("soon").is_err());
+    }
+
+    #[test]
+    fn amounts_are_finite_positive_and_bounded() {
+        assert_eq!(amount("12.5"), Ok(12.5));
+        for bad in ["NaN", "inf", "-inf", "1e400", "0", "-3", "1e10", "ten"] {
+            assert!(amount(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -92,16 +92,36 @@ pub fn number(x: f64) -> Value {
     }
 }
 
-/// The text of a file, or of stdin for `-`.
+/// The most a file input (`--description-file`, `-` for stdin) may hold. A job description
+/// is at most 60,000 characters; a larger input is a wrong file or a device like `/dev/zero`,
+/// which would otherwise be read until memory runs out.
+pub const MAX_INPUT_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The text of a file, or of stdin for `-`, refusing more than [`MAX_INPUT_BYTES`] without
+/// reading past the limit.
 pub fn read_text(path: &Path) -> Result<String, Failure> {
-    let mut text = String::new();
-    let read = if path == Path::new("-") {
-        io::stdin().read_to_string(&mut text).map(|_| ())
+    read_capped(path, MAX_INPUT_BYTES)
+}
+
+fn read_capped(path: &Path, max: u64) -> Result<String, Failure> {
+    let fail = |e: io::Error| Failure::Usage(format!("cannot read {}: {e}", path.display()));
+    let reader: Box<dyn Read> = if path == Path::new("-") {
+        Box::new(io::stdin().lock())
     } else {
-        fs::read_to_string(path).map(|t| text = t)
+        Box::new(fs::File::open(path).map_err(fail)?)
     };
-    read.map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))?;
-    Ok(text)
+    let mut bytes = Vec::new();
+    // One byte past the limit tells "exactly at the limit" from "over it".
+    reader.take(max + 1).read_to_end(&mut bytes).map_err(fail)?;
+    if bytes.len() as u64 > max {
+        return Err(Failure::Usage(format!(
+            "{} is larger than the {} MiB limit for file inputs",
+            path.display(),
+            max / (1024 * 1024)
+        )));
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| Failure::Usage(format!("cannot read {}: it is not UTF-8 text", path.display())))
 }
 
 /// A file created before a request that returns a secret, so the secret has somewhere to go
@@ -200,6 +220,16 @@ mod tests {
             Err(Failure::Usage(_))
         ));
         assert!(matches!(field_patch(OperationId::UpdateJobDraft, &edits(&["headcount"])), Err(Failure::Usage(_))));
+    }
+
+    #[test]
+    fn inputs_over_the_cap_are_refused_by_name() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let at = dir.path().join("in.txt");
+        std::fs::write(&at, "abcd").expect("write");
+        assert_eq!(read_capped(&at, 4).ok(), Some("abcd".to_string()));
+        let Err(Failure::Usage(msg)) = read_capped(&at, 3) else { panic!("over the cap accepted") };
+        assert!(msg.contains("in.txt"), "{msg}");
     }
 
     #[test]

@@ -34,8 +34,9 @@ mod run;
 pub(crate) enum Failure {
     /// The command line is wrong (exit 2).
     Usage(String),
-    /// A call of `op` failed; `path` is the request path with its parameters filled in.
-    Call { op: OperationId, path: String, error: Error },
+    /// A call of `op` failed; `path` is the request path with its parameters filled in, and
+    /// `params` those parameters by spec name (the next step may need an id).
+    Call { op: OperationId, path: String, params: BTreeMap<String, String>, error: Error },
     /// A library step that is not one API call failed (credentials file, a wait, ...).
     Lib(Error),
     /// The operation needs a token and none is configured.
@@ -44,7 +45,7 @@ pub(crate) enum Failure {
     Local(String),
     /// The final state is not the one asked for (a declined approval).
     Unsuccessful(String),
-    /// Ctrl-C during a wait; the message says how to resume (exit 130).
+    /// Ctrl-C or SIGTERM during a wait; the message says how to resume (exit 130).
     Interrupted(String),
     /// stdout was closed by the reader: stop quietly.
     BrokenPipe,
@@ -58,7 +59,7 @@ impl Failure {
         for (name, value) in params {
             path = path.replace(&format!("{{{name}}}"), value);
         }
-        Failure::Call { op, path, error }
+        Failure::Call { op, path, params: params.clone(), error }
     }
 }
 
@@ -149,16 +150,24 @@ fn report(failure: Failure, json: bool) -> ExitCode {
         Failure::Interrupted(msg) => {
             (vec![format!("Interrupted: {msg}")], json!({"error": msg, "code": "INTERRUPTED"}), 130)
         }
-        Failure::Call { op, path, error } => describe(Some((op, path)), &error),
+        Failure::Call { op, path, params, error } => {
+            let (mut lines, mut envelope, code) = describe(Some((op, path)), &error);
+            if let Some(next) = unknown_outcome(op, &params, &error) {
+                lines.extend(next);
+                envelope["details"]["outcomeUnknown"] = json!(true);
+            }
+            (lines, envelope, code)
+        }
         Failure::Lib(error) => describe(None, &error),
     };
+    // Server-supplied text (code, requestId, details, an OAuth `error`) may echo a secret.
     let mut err = std::io::stderr().lock();
     for line in lines {
-        let _ = writeln!(err, "{line}");
+        let _ = writeln!(err, "{}", opentrain::redact(&line));
     }
     if json {
         let mut envelope = envelope;
-        output::mask_secrets(&mut envelope);
+        opentrain::redact_json(&mut envelope);
         let _ = writeln!(err, "{envelope}");
     }
     ExitCode::from(code)
@@ -181,8 +190,7 @@ fn describe(call: Option<(OperationId, String)>, error: &Error) -> (Vec<String>,
             let head = if e.code.is_empty() { String::new() } else { format!(" {}", e.code) };
             let mut lines = vec![format!("Error (HTTP {}{head}): {}", e.status, e.message)];
             if let Some(d) = &e.details {
-                let mut d = Value::Object(d.clone());
-                output::mask_secrets(&mut d);
+                let d = Value::Object(d.clone());
                 lines.push(format!("Details: {d}"));
             }
             if let Some(id) = &e.request_id {
@@ -233,6 +241,62 @@ fn describe(call: Option<(OperationId, String)>, error: &Error) -> (Vec<String>,
             (vec![format!("Error: {msg}")], json!({"error": msg, "code": "LOCAL_ERROR"}), 1)
         }
     }
+}
+
+/// What to do after a write whose outcome is unknown: the request may have been carried out
+/// though no answer came back, so repeating it blindly can hire or draft twice. The lines name
+/// the command that shows whether it happened and what makes a repeat safe; `None` for reads
+/// and for errors with a known outcome.
+///
+/// Decided here until the SDK can tell "never sent" from "sent, no answer": a transport error
+/// or timeout on anything but a GET counts as unknown.
+fn unknown_outcome(op: OperationId, params: &BTreeMap<String, String>, error: &Error) -> Option<Vec<String>> {
+    if !matches!(error, Error::Transport { .. } | Error::Timeout { .. }) {
+        return None;
+    }
+    let meta = opentrain::generated::meta::operation(op.id())?;
+    if meta.method == "GET" {
+        return None;
+    }
+    let param = |name: &str| params.get(name).map_or_else(|| "<id>".to_string(), String::clone);
+    let (check, repeat) = match op.id() {
+        "create_job_draft" => (
+            "`opentrain jobs list` (is the draft there?)".to_string(),
+            "sending it again with the same --idempotency-key returns the existing draft instead of a second one; \
+             give --idempotency-key (and --external-id for your own id) so a repeat is always safe",
+        ),
+        "hire_proposal" => (
+            format!(
+                "`opentrain proposals get --proposal-id {}` and `opentrain contracts list` (a pending approval or a \
+                 contract means it went through)",
+                param("proposalId")
+            ),
+            "the same milestone terms give back the same pending approval, but different terms replace it",
+        ),
+        "update_job_draft" | "update_published_job" | "publish_job" | "close_job" | "invite_freelancer" => {
+            ("`opentrain jobs list`".to_string(), "it has no idempotency key")
+        }
+        "create_milestone" | "end_contract" => {
+            (format!("`opentrain contracts get --contract-id {}`", param("contractId")), "it has no idempotency key")
+        }
+        "fund_milestone" | "approve_milestone" => {
+            ("`opentrain contracts list`".to_string(), "it has no idempotency key")
+        }
+        "send_message" | "start_proposal_conversation" => {
+            ("`opentrain messages list`".to_string(), "it has no idempotency key: a repeat may post twice")
+        }
+        "create_credit_top_up" => {
+            ("`opentrain credits show`".to_string(), "each call starts a new top-up: a repeat may start two")
+        }
+        "invite_team_member" => ("`opentrain team show`".to_string(), "it has no idempotency key"),
+        "create_token" | "revoke_token" => ("`opentrain tokens list`".to_string(), "it has no idempotency key"),
+        "create_webhook" | "delete_webhook" => ("`opentrain webhooks list`".to_string(), "it has no idempotency key"),
+        _ => ("`opentrain auth status`".to_string(), "it has no idempotency key"),
+    };
+    Some(vec![
+        "The request was sent but no answer came back: it may or may not have been carried out.".into(),
+        format!("Next: before sending it again, check whether it happened with {check}; {repeat}."),
+    ])
 }
 
 /// The next step for API errors whose cure is known.

@@ -10,25 +10,30 @@ use serde_json::Value;
 
 use opentrain::generated::meta::OperationId;
 
-/// Token prefixes whose values must never be printed (the spec's `SecretToken`).
-const SECRET_PREFIXES: [&str; 4] = ["ot_pat_", "ot_clm_", "ot_cat_", "whsec_"];
+/// [`opentrain::redact`] except claim-link tokens (`ot_cat_...`): the link a claim command prints is
+/// the page the human must open, and masking it would make the claim impossible.
+pub fn redact_keeping_claim_links(text: &str) -> String {
+    const CAT: &str = "ot_cat_";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(CAT) {
+        out.push_str(&opentrain::redact(&rest[..i]));
+        let tail = &rest[i..];
+        let body = &tail[CAT.len()..];
+        let end =
+            CAT.len() + body.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-')).unwrap_or(body.len());
+        out.push_str(&tail[..end]);
+        rest = &tail[end..];
+    }
+    out.push_str(&opentrain::redact(rest));
+    out
+}
 
-/// Replaces every string that *is* a secret (`ot_pat_...`, `whsec_...`) by its masked form.
-///
-/// Only whole values are masked: a token `preview` such as `ot_pat_8f2a****91cd` (the stars mark
-/// it as already masked) or a sentence that merely names a prefix is left as the API sent it.
-pub fn mask_secrets(v: &mut Value) {
+fn redact_strings(v: &mut Value, f: &dyn Fn(&str) -> String) {
     match v {
-        Value::String(s) => {
-            if let Some(p) = SECRET_PREFIXES.iter().find(|p| s.starts_with(*p))
-                && s.len() > p.len()
-                && !s[p.len()..].contains(|c: char| c.is_whitespace() || c == '*')
-            {
-                *s = format!("{p}[redacted]");
-            }
-        }
-        Value::Array(a) => a.iter_mut().for_each(mask_secrets),
-        Value::Object(m) => m.values_mut().for_each(mask_secrets),
+        Value::String(s) => *s = f(s),
+        Value::Array(a) => a.iter_mut().for_each(|x| redact_strings(x, f)),
+        Value::Object(m) => m.values_mut().for_each(|x| redact_strings(x, f)),
         _ => {}
     }
 }
@@ -37,6 +42,8 @@ pub fn mask_secrets(v: &mut Value) {
 pub struct Out {
     /// `--json` was given.
     pub json: bool,
+    /// Claim-link tokens are shown (`auth claim` only): see [`redact_keeping_claim_links`].
+    pub keep_claim_links: bool,
     /// Table width limit: `COLUMNS`, else the terminal's width, else none (a pipe gets full rows).
     width: Option<usize>,
     /// Emphasis (bold) is allowed: stdout is a terminal and `NO_COLOR` is unset.
@@ -54,28 +61,60 @@ impl Out {
             .filter(|w| *w > 0)
             .or_else(|| console::Term::stdout().size_checked().map(|(_, cols)| usize::from(cols)));
         let styled = tty && std::env::var_os("NO_COLOR").is_none();
-        Self { json, width, styled, stdout: io::stdout() }
+        Self { json, keep_claim_links: false, width, styled, stdout: io::stdout() }
     }
 
-    /// Writes one line.
+    /// Writes one line, secrets masked ([`opentrain::redact`]): server text (a title, an error
+    /// detail) may carry a token, and stdout ends up in logs and transcripts.
     pub fn line(&mut self, text: impl AsRef<str>) -> io::Result<()> {
+        let text = self.redact(text.as_ref());
+        self.raw_line(&text)
+    }
+
+    fn redact(&self, text: &str) -> String {
+        if self.keep_claim_links { redact_keeping_claim_links(text) } else { opentrain::redact(text) }
+    }
+
+    fn raw_line(&mut self, text: &str) -> io::Result<()> {
         let mut lock = self.stdout.lock();
-        lock.write_all(text.as_ref().as_bytes())?;
+        lock.write_all(text.as_bytes())?;
         lock.write_all(b"\n")
     }
 
-    /// Pretty JSON exactly as given: `--json` promises the API's response, unchanged.
+    /// Pretty JSON as the API sent it, except that secrets are masked ([`opentrain::redact_json`]):
+    /// masking is the one change `--json` makes to a response.
     pub fn json_value(&mut self, v: &Value) -> io::Result<()> {
-        let text = serde_json::to_string_pretty(v).map_err(io::Error::other)?;
-        self.line(text)
+        let mut v = v.clone();
+        if self.keep_claim_links {
+            redact_strings(&mut v, &redact_keeping_claim_links);
+        } else {
+            opentrain::redact_json(&mut v);
+        }
+        let text = serde_json::to_string_pretty(&v).map_err(io::Error::other)?;
+        self.raw_line(&text)
     }
 
-    /// Pretty JSON with secrets masked, for the auth commands' own structured results: the
-    /// token they received is already saved in cli.json, so showing it again only leaks it.
+    /// Same as [`json_value`](Self::json_value); kept for the auth commands, whose results
+    /// hold the tokens they just saved to cli.json.
     pub fn json_masked(&mut self, v: &Value) -> io::Result<()> {
-        let mut v = v.clone();
-        mask_secrets(&mut v);
-        self.json_value(&v)
+        self.json_value(v)
+    }
+
+    /// Pretty JSON with secrets masked except the one at `pointer`: a secret the user just
+    /// created and will never be shown again (`tokens create`, `webhooks create`).
+    pub fn json_revealing(&mut self, v: &Value, pointer: &str) -> io::Result<()> {
+        let mut shown = v.clone();
+        opentrain::redact_json(&mut shown);
+        if let (Some(secret), Some(slot)) = (v.pointer(pointer), shown.pointer_mut(pointer)) {
+            *slot = secret.clone();
+        }
+        let text = serde_json::to_string_pretty(&shown).map_err(io::Error::other)?;
+        self.raw_line(&text)
+    }
+
+    /// `label secret` unmasked: only for a secret just created that the user must store now.
+    pub fn secret_line(&mut self, label: &str, secret: &str) -> io::Result<()> {
+        self.raw_line(&format!("{} {secret}", opentrain::redact(label)))
     }
 
     /// `text` in bold when the terminal allows it.
@@ -825,13 +864,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn masks_whole_secrets_only() {
-        let mut v =
-            json!({"token": "ot_pat_abc_123", "preview": "ot_pat_8f2a****91cd", "s": ["whsec_x"], "m": "see ot_pat_"});
-        mask_secrets(&mut v);
+    fn claim_links_are_kept_when_asked_and_nothing_else() {
+        let t = "open https://x/claim?token=ot_cat_ab12 with ot_pat_zz and ot_cat_cd3.";
         assert_eq!(
-            v,
-            json!({"token": "ot_pat_[redacted]", "preview": "ot_pat_8f2a****91cd", "s": ["whsec_[redacted]"], "m": "see ot_pat_"})
+            redact_keeping_claim_links(t),
+            "open https://x/claim?token=ot_cat_ab12 with ot_pat_[redacted] and ot_cat_cd3."
+        );
+        assert_eq!(
+            opentrain::redact(t),
+            "open https://x/claim?token=ot_cat_[redacted] with ot_pat_[redacted] and ot_cat_[redacted]."
         );
     }
 

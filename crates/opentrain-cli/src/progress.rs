@@ -38,6 +38,9 @@ impl Progress {
 
     /// Shows the current state.
     pub fn state(&mut self, state: &str) {
+        // The state is server text (an approval status) and may echo a secret.
+        let state = opentrain::redact(state);
+        let state = state.as_str();
         match &self.spinner {
             Some(bar) => bar.set_message(format!("waiting for {}: {state}", self.what)),
             None => {
@@ -57,7 +60,7 @@ impl Progress {
         if let Some(bar) = self.spinner.take() {
             bar.finish_and_clear();
         }
-        let _ = writeln!(std::io::stderr(), "{line} after {}s", self.start.elapsed().as_secs());
+        let _ = writeln!(std::io::stderr(), "{} after {}s", opentrain::redact(line), self.start.elapsed().as_secs());
     }
 }
 

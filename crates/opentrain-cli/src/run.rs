@@ -68,14 +68,34 @@ fn body(v: Value) -> Map<String, Value> {
     }
 }
 
-/// Resolves when the user presses Ctrl-C (never, if the signal cannot be watched).
-async fn interrupted() {
-    if tokio::signal::ctrl_c().await.is_err() {
-        std::future::pending::<()>().await;
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM, which `kill`, service managers and container
+/// runtimes send: both stop a wait the same clean way (never, if neither can be watched).
+pub(crate) async fn interrupted() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                if s.recv().await.is_none() {
+                    std::future::pending::<()>().await;
+                }
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
     }
 }
 
-/// Runs `wait` unless Ctrl-C comes first, in which case it is dropped (no request stays in flight).
+/// Runs `wait` unless Ctrl-C or SIGTERM comes first, in which case it is dropped (no request stays in flight).
 async fn or_interrupt<T>(wait: impl Future<Output = T>, resume: String) -> Result<T, Failure> {
     tokio::select! {
         r = wait => Ok(r),
@@ -151,6 +171,9 @@ impl App {
         let client = self.client()?;
         let mut table: Option<Table> = None;
         let mut noun = "items";
+        // The one stop rule: a server that sends an earlier cursor again (c1, c2, c1) or never
+        // ends is an error, not an endless `--all`.
+        let mut cursors = opentrain::paginate::Cursors::starting_at(paging.cursor.clone());
         loop {
             let page = self.call(&client, op, &args).await?;
             let cursor = args.params.get("cursor");
@@ -168,11 +191,18 @@ impl App {
                     .get_or_insert_with(|| Table::new(view.columns))
                     .push(&mut self.out, output::items(&view, &page))?;
             }
-            match next {
-                Some(n) if paging.all => {
+            let follow = if paging.all {
+                let has_more = page.get("hasMore").and_then(Value::as_bool);
+                let raw = page.get("nextCursor").and_then(Value::as_str);
+                cursors.next(raw, has_more).map_err(|error| Failure::call(op, &args.params, error))?
+            } else {
+                None
+            };
+            match follow {
+                Some(n) => {
                     args.params.insert("cursor".into(), n);
                 }
-                _ => {
+                None => {
                     if !self.out.json {
                         self.list_footer(op, &page, table.as_ref().map_or(0, |t| t.rows), noun, next, paging)?;
                     }
@@ -440,10 +470,15 @@ impl App {
         let v = self.call(&client, op, &args).await?;
         let secret = v.pointer(secret_at).and_then(Value::as_str);
         let Some(file) = file else {
-            self.print(op, &v)?;
-            if let (false, Some(secret)) = (self.out.json, secret) {
-                let label = self.out.strong("Secret (shown once, store it now):");
-                self.out.line(format!("\n{label} {secret}"))?;
+            // The one place a secret is printed: it was just created and is never shown again.
+            if self.out.json {
+                self.out.json_revealing(&v, secret_at)?;
+            } else {
+                self.print(op, &v)?;
+                if let Some(secret) = secret {
+                    let label = self.out.strong("Secret (shown once, store it now):");
+                    self.out.secret_line(&format!("\n{label}"), secret)?;
+                }
             }
             return Ok(());
         };
@@ -454,9 +489,8 @@ impl App {
             )));
         };
         let saved = file.keep(secret)?;
-        let mut shown = v.clone();
-        output::mask_secrets(&mut shown);
-        self.print(op, &shown)?;
+        // Printing masks every secret, the one just saved included.
+        self.print(op, &v)?;
         if !self.out.json {
             self.out.line(format!("\nSecret saved to {} (mode 0600); it is not shown again.", saved.display()))?;
         }
@@ -483,7 +517,11 @@ impl App {
     async fn auth(&mut self, a: Auth) -> Result<(), Failure> {
         match a {
             Auth::Register { agent_name, org_name, force } => self.register(agent_name, org_name, force).await,
-            Auth::Claim { email, claim_token } => self.start_claim(email, claim_token).await,
+            Auth::Claim { email, claim_token } => {
+                // Its verification link carries an `ot_cat_` token the human must open.
+                self.out.keep_claim_links = true;
+                self.start_claim(email, claim_token).await
+            }
             Auth::ClaimStatus { wait, timeout, interval, claim_token } => {
                 self.claim_status(wait, timeout, interval, claim_token).await
             }

@@ -127,7 +127,7 @@ pub async fn run(
         handlers::WAIT_FOR_APPROVAL => handlers::wait_for_approval(tool, &args, &clients, progress).await,
         _ => match clients.raw.call(tool.operation, &request_args(tool, &args)).await {
             Ok(v) => result::ok(tool, v, None),
-            Err(e) => result::error(&e),
+            Err(e) => result::call_error(tool, &e),
         },
     }
 }

@@ -193,7 +193,7 @@ pub async fn claim_status(
                 // not lost with the failed write.
                 let mut structured = value;
                 structured["saveError"] = redact(&e.to_string()).into();
-                return result::failure(
+                return result::failure_revealing(
                     structured,
                     format!(
                         "Error: the account is claimed, but saving its new token failed: {}. The token is delivered \
@@ -201,6 +201,7 @@ pub async fn claim_status(
                          example as OPENTRAIN_PERSONAL_API_TOKEN).",
                         redact(&e.to_string())
                     ),
+                    "/access_token",
                 );
             }
             session.invalidate();
@@ -391,16 +392,8 @@ pub async fn wait_for_approval(
 }
 
 /// The saved tokens, masked: once they are in cli.json the model has no use for them, and
-/// whatever enters its context may be echoed or logged.
+/// whatever enters its context may be echoed or logged. The one masking policy, applied early.
 fn without_secrets(mut v: Value) -> Value {
-    fn walk(v: &mut Value) {
-        match v {
-            Value::String(s) => *s = redact(s),
-            Value::Array(a) => a.iter_mut().for_each(walk),
-            Value::Object(m) => m.values_mut().for_each(walk),
-            _ => {}
-        }
-    }
-    walk(&mut v);
+    opentrain::redact_json(&mut v);
     v
 }

@@ -41,12 +41,41 @@ pub fn server(options: &Options) -> Result<Server, String> {
     Ok(Server::new(&enabled, &all, Session::new()))
 }
 
-/// Serves MCP on stdin/stdout until the client closes the connection.
+/// Serves MCP on stdin/stdout until the client closes the connection or SIGTERM/SIGINT
+/// arrives; either way the calls in flight are drained (answered, for at most rmcp's 5 s)
+/// before it returns.
 pub async fn serve_stdio(server: Server) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let (read, write) = rmcp::transport::stdio_pipes();
-    let running = server.serve(transport::LineTransport::new(read, write)).await?;
+    let transport = transport::LineTransport::new(read, write).until(shutdown_signal());
+    let running = server.serve(transport).await?;
     running.waiting().await?;
     Ok(())
+}
+
+/// Resolves on SIGTERM or SIGINT (never, if neither can be watched).
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                if s.recv().await.is_none() {
+                    std::future::pending::<()>().await;
+                }
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
 }
 
 /// Serves stdio, with a sandbox running beside it for the whole session when one was prepared.
@@ -97,7 +126,11 @@ pub fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(serve_with(server, sandbox)) {
+    let served = runtime.block_on(serve_with(server, sandbox));
+    // A stdin read parked on a blocking thread (a terminal) would hold the runtime's shutdown
+    // until the next line; after a signal nothing more is read.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    match served {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("opentrain-mcp: {}", opentrain::redact(&e.to_string()));

@@ -14,7 +14,43 @@ use opentrain::{Error, generated::tools::ToolDef, redact};
 /// any context window) and is reported as an error with a snippet instead.
 pub const MAX_RESULT_BYTES: usize = 2 * 1024 * 1024;
 
+/// Tools whose answer carries a secret that must reach the user unmasked: the secret at the
+/// pointer is restored after masking, and in the text too when the flag says so.
+///
+/// A webhook's signing secret is shown this once and never again (masking it would lose it
+/// for good). A claim's `verification_uri` carries an `ot_cat_` token: it is the page the human
+/// must open, and masking it would make the claim impossible.
+const REVEALED: &[(&str, &str, bool)] =
+    &[("opentrain_create_webhook", "/secret", false), ("opentrain_claim_account", "/verification_uri", true)];
+
+/// What [`finish`] keeps unmasked: a JSON pointer, and whether the text may show it too.
+#[derive(Clone, Copy)]
+struct Reveal {
+    pointer: &'static str,
+    in_text: bool,
+}
+
+/// Every result goes out through here: secrets masked in the text and in structuredContent
+/// ([`opentrain::redact`], [`opentrain::redact_json`]), the one change made to the API's JSON, except
+/// what `reveal` names.
 fn result(structured: Value, text: String, is_error: bool) -> CallToolResult {
+    finish(structured, text, is_error, None)
+}
+
+fn finish(mut structured: Value, text: String, is_error: bool, reveal: Option<Reveal>) -> CallToolResult {
+    let kept = reveal.and_then(|r| structured.pointer(r.pointer).cloned().map(|v| (r, v)));
+    opentrain::redact_json(&mut structured);
+    let mut text = redact(&text);
+    if let Some((r, secret)) = kept {
+        if r.in_text
+            && let Some(value) = secret.as_str()
+        {
+            text = text.replace(&redact(value), value);
+        }
+        if let Some(slot) = structured.pointer_mut(r.pointer) {
+            *slot = secret;
+        }
+    }
     let mut r = if is_error {
         CallToolResult::error(vec![ContentBlock::text(text)])
     } else {
@@ -67,7 +103,11 @@ pub fn ok(tool: &ToolDef, value: Value, text: Option<String>) -> CallToolResult 
     }
     let value = as_object(value);
     let text = text.unwrap_or_else(|| summary::success(tool, &value));
-    result(value, text, false)
+    let reveal = REVEALED
+        .iter()
+        .find(|(name, _, _)| *name == tool.name)
+        .map(|(_, pointer, in_text)| Reveal { pointer, in_text: *in_text });
+    finish(value, text, false, reveal)
 }
 
 /// A failed call with its structured description and text.
@@ -75,9 +115,21 @@ pub fn failure(structured: Value, text: String) -> CallToolResult {
     result(as_object(structured), text, true)
 }
 
+/// A failed call whose structuredContent keeps the secret at `pointer` unmasked: the one-time
+/// post-claim token when saving it failed, which would otherwise be lost for good.
+pub fn failure_revealing(structured: Value, text: String, pointer: &'static str) -> CallToolResult {
+    finish(as_object(structured), text, true, Some(Reveal { pointer, in_text: false }))
+}
+
 /// A failed call from the library's error.
 pub fn error(err: &Error) -> CallToolResult {
     let (structured, text) = summary::failure(err);
+    failure(structured, text)
+}
+
+/// A failed call of `tool`: like [`error`], with the hint for a write whose outcome is unknown.
+pub fn call_error(tool: &ToolDef, err: &Error) -> CallToolResult {
+    let (structured, text) = summary::failure_of(tool, err);
     failure(structured, text)
 }
 

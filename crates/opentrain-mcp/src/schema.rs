@@ -53,7 +53,53 @@ pub fn check_arguments(schema: &Value, arguments: &Value) -> Result<(), Violatio
             });
         }
     }
-    validate(schema, arguments)
+    validate(schema, arguments)?;
+    check_amounts(arguments, &mut String::new())
+}
+
+/// Argument fields that carry money or a volume, wherever they sit (`milestone.amount`).
+const AMOUNT_FIELDS: &[&str] = &["amount", "amountUsd", "volume"];
+
+/// The largest amount (USD) or volume accepted: far beyond any real milestone or top-up (the
+/// CLI's `MAX_AMOUNT` is the same), so a larger one is a mistake, not a hire.
+pub const MAX_AMOUNT: f64 = 1_000_000_000.0;
+
+/// Money is checked beyond the spec, which leaves the hire amount unbounded: an amount or volume
+/// must be above 0 and at most [`MAX_AMOUNT`].
+fn check_amounts(value: &Value, path: &mut String) -> Result<(), Violation> {
+    match value {
+        Value::Object(m) => {
+            for (k, v) in m {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(k);
+                if AMOUNT_FIELDS.contains(&k.as_str())
+                    && let Some(n) = v.as_f64()
+                    && !(n > 0.0 && n <= MAX_AMOUNT)
+                {
+                    return fail(
+                        path,
+                        format!("must be an amount above 0 and at most {} (got {})", num(MAX_AMOUNT), show(v)),
+                    );
+                }
+                check_amounts(v, path)?;
+                path.truncate(len);
+            }
+            Ok(())
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                check_amounts(item, path)?;
+                path.truncate(len);
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Checks `value` against `schema`; the first violation found is returned.
@@ -307,6 +353,18 @@ mod tests {
             err(json!({"jobId": "j", "limt": 5})),
             "`limt` is not an argument of this tool (expected: jobId, limit, milestone, patch, score, status, tags)"
         );
+    }
+
+    #[test]
+    fn amounts_must_be_positive_and_bounded_wherever_they_are() {
+        let s = json!({"type": "object"});
+        let bad = check_arguments(
+            &json!({"type": "object", "properties": {"milestone": {}}}),
+            &json!({"milestone": {"amount": -1}}),
+        );
+        assert_eq!(bad.map_err(|v| v.path), Err("milestone.amount".to_string()));
+        assert!(check_arguments(&s, &json!({})).is_ok());
+        assert!(validate(&s, &json!({"amount": 1e300})).is_ok(), "validate is the schema alone");
     }
 
     #[test]

@@ -106,7 +106,7 @@ impl Server {
             } else {
                 ""
             };
-            ErrorData::invalid_params(format!("unknown tool `{name}`{why}"), None)
+            ErrorData::invalid_params(opentrain::redact(&format!("unknown tool `{name}`{why}")), None)
         })
     }
 }

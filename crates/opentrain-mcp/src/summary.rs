@@ -319,11 +319,65 @@ fn error_hint(err: &Error) -> Option<String> {
             "slow_down" => Some("poll less often.".into()),
             _ => None,
         },
-        Error::Transport { .. } | Error::Timeout { .. } => {
-            Some("OpenTrain could not be reached; check the network or OPENTRAIN_API_BASE_URL and retry.".into())
-        }
+        // Neutral on purpose: without the tool it is unknown whether this was a write that may
+        // have happened (see `failure_of`).
+        Error::Transport { .. } | Error::Timeout { .. } => Some(
+            "OpenTrain could not be reached or did not answer; check the network or OPENTRAIN_API_BASE_URL. If this \
+             was a write, check whether it happened before sending it again."
+                .into(),
+        ),
         _ => None,
     }
+}
+
+/// The check that shows whether a write of `operation` happened, and what makes a repeat safe.
+fn check_first(operation: &str) -> (&'static str, &'static str) {
+    const NO_KEY: &str = "It has no idempotency key, so sending it twice may do it twice.";
+    match operation {
+        "create_job_draft" => (
+            "opentrain_list_jobs (is the draft there?)",
+            "Sending it again with the same idempotencyKey returns the existing draft instead of a second one: give \
+             an idempotencyKey (and your own externalId) so a repeat is always safe.",
+        ),
+        "hire_proposal" => (
+            "opentrain_get_proposal and opentrain_list_contracts (a pending approval or a contract means it went \
+             through)",
+            "The same milestone terms give back the same pending approval, but different terms replace it.",
+        ),
+        "update_job_draft" | "update_published_job" | "publish_job" | "close_job" | "invite_freelancer" => {
+            ("opentrain_list_jobs", NO_KEY)
+        }
+        "create_milestone" | "fund_milestone" | "approve_milestone" | "end_contract" => {
+            ("opentrain_get_contract (its milestones) or opentrain_list_contracts", NO_KEY)
+        }
+        "send_message" | "start_proposal_conversation" => ("opentrain_read_messages", NO_KEY),
+        "create_credit_top_up" => ("opentrain_get_credits", "Each call starts a new top-up: a repeat may start two."),
+        "invite_team_member" => ("opentrain_get_team", NO_KEY),
+        "revoke_token" => ("opentrain_list_tokens", NO_KEY),
+        "create_webhook" | "delete_webhook" => ("opentrain_list_webhooks", NO_KEY),
+        _ => ("opentrain_auth_status", NO_KEY),
+    }
+}
+
+/// The structured content and text of a failed call of `tool`.
+///
+/// A write that failed in transport (connection reset or timeout after sending) may have been
+/// carried out: its hint says to check first, never to repeat. Decided here until the SDK can
+/// tell "never sent" from "sent, no answer": a transport error or timeout on anything but a GET.
+pub fn failure_of(tool: &ToolDef, err: &Error) -> (Value, String) {
+    let (mut structured, text) = failure(err);
+    let write = opentrain::generated::meta::operation(tool.operation).is_some_and(|o| o.method != "GET");
+    if !(write && matches!(err, Error::Transport { .. } | Error::Timeout { .. })) {
+        return (structured, text);
+    }
+    let (check, repeat) = check_first(tool.operation);
+    structured["outcomeUnknown"] = true.into();
+    let headline = text.lines().next().unwrap_or_default();
+    let text = format!(
+        "{headline}\nThe request was sent but no answer came back: it may or may not have been carried out.\nNext: \
+         before sending it again, check whether it happened with {check}. {repeat}"
+    );
+    (structured, text)
 }
 
 /// The structured content and text of a failed call.

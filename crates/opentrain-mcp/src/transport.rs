@@ -7,7 +7,7 @@
 //! [`MAX_LINE_BYTES`], which is discarded without being buffered. Notifications and responses
 //! are never answered, as the protocol requires.
 
-use std::{io, sync::Arc};
+use std::{io, pin::Pin, sync::Arc};
 
 use rmcp::{
     RoleServer,
@@ -47,6 +47,9 @@ const STANDARD_REQUESTS: &[&str] = &[
 /// Above this, the line buffer is released after use so one big message does not pin memory.
 const KEEP_BUFFER_BYTES: usize = 64 * 1024;
 
+/// A future that, once resolved, ends the input as EOF would (a shutdown signal).
+pub type Stop = Pin<Box<dyn Future<Output = ()> + Send>>;
+
 /// The server side of a stdio connection.
 pub struct LineTransport<R, W> {
     read: BufReader<R>,
@@ -54,6 +57,8 @@ pub struct LineTransport<R, W> {
     line: Vec<u8>,
     discarding: bool,
     max: usize,
+    stop: Option<Stop>,
+    stopped: bool,
 }
 
 impl<R, W> LineTransport<R, W>
@@ -74,12 +79,41 @@ where
             line: Vec::new(),
             discarding: false,
             max,
+            stop: None,
+            stopped: false,
         }
+    }
+
+    /// Ends the input when `stop` resolves, as if stdin had closed: no new request is read,
+    /// and rmcp then drains the calls in flight (their answers are written) before it returns.
+    pub fn until(mut self, stop: impl Future<Output = ()> + Send + 'static) -> Self {
+        self.stop = Some(Box::pin(stop));
+        self
+    }
+
+    /// The next line, or `Eof` once the stop future resolved. `read_line` is cancellation-safe,
+    /// so a stop in the middle of a line loses nothing that would have been answered.
+    async fn next_line(&mut self) -> io::Result<Line> {
+        if self.stopped {
+            return Ok(Line::Eof);
+        }
+        let Some(mut stop) = self.stop.take() else { return self.read_line().await };
+        let line = tokio::select! {
+            r = self.read_line() => r,
+            () = stop.as_mut() => {
+                self.stopped = true;
+                return Ok(Line::Eof);
+            }
+        };
+        self.stop = Some(stop);
+        line
     }
 
     /// Sends `message` without waiting: `receive` may be cancelled at any await, and a reply
     /// half-written by a cancelled future would corrupt the stream.
-    fn reply(&self, error: ErrorData, id: Option<RequestId>) {
+    fn reply(&self, mut error: ErrorData, id: Option<RequestId>) {
+        // Parse errors quote the offending input, which may hold a secret.
+        error.message = opentrain::redact(&error.message).into();
         let message = TxJsonRpcMessage::<RoleServer>::error(error, id);
         let write = self.write.clone();
         tokio::spawn(async move {
@@ -142,18 +176,24 @@ where
                 let message = format!("Invalid params for {method}: they do not match the method's schema");
                 return Parsed::Reply(ErrorData::invalid_params(message, None), Some(id));
             }
+            // rmcp reads a request whose id it cannot represent (null, 1.5, beyond i64) as a
+            // notification, which is never answered: the client would wait forever.
+            Ok(JsonRpcMessage::Notification(_)) if has_id(line) => return invalid_id(),
             Ok(m) => return Parsed::Message(Box::new(m)),
             Err(e) => e,
         };
         let Ok(value) = serde_json::from_slice::<Value>(line) else {
             return Parsed::Reply(ErrorData::parse_error(format!("Parse error: {err}"), None), None);
         };
-        let id = match value.get("id") {
-            Some(Value::String(s)) => Some(NumberOrString::String(s.as_str().into())),
-            Some(Value::Number(n)) => n.as_i64().map(NumberOrString::Number),
-            _ => None,
-        };
         let method = value.get("method").and_then(Value::as_str);
+        let response = method.is_none() && (value.get("result").is_some() || value.get("error").is_some());
+        let id = match value.get("id") {
+            None => None,
+            Some(Value::String(s)) => Some(NumberOrString::String(s.as_str().into())),
+            Some(Value::Number(n)) if n.is_i64() => n.as_i64().map(NumberOrString::Number),
+            Some(_) if response => None,
+            Some(_) => return invalid_id(),
+        };
         match (id, method) {
             // A notification (no id) or a response from the client is never answered.
             (None, Some(_)) => Parsed::Nothing,
@@ -172,6 +212,18 @@ where
             self.line.clear();
         }
     }
+}
+
+/// Whether a JSON object line has an `id` member, whatever its value.
+fn has_id(line: &[u8]) -> bool {
+    serde_json::from_slice::<Value>(line).is_ok_and(|v| v.get("id").is_some())
+}
+
+/// JSON-RPC 2.0: an id must be a string or an integer; the error names no id since there is
+/// none to name.
+fn invalid_id() -> Parsed {
+    let message = "Invalid request: the id must be a string or an integer (not null, fractional or beyond 64 bits)";
+    Parsed::Reply(ErrorData::invalid_request(message, None), None)
 }
 
 enum Line {
@@ -218,7 +270,7 @@ where
 
     async fn receive(&mut self) -> Option<RxJsonRpcMessage<RoleServer>> {
         loop {
-            match self.read_line().await {
+            match self.next_line().await {
                 Ok(Line::Full) => {}
                 Ok(Line::Oversized) => {
                     let message = format!("Invalid request: message larger than {} bytes, discarded", self.max);

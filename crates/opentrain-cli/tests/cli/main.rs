@@ -2,13 +2,19 @@
 //! XDG_CONFIG_HOME in a temp dir (never the developer's config) and none of the developer's
 //! OT_/OPENTRAIN_ variables.
 
+mod amounts;
 mod auth;
 mod errors;
+mod inputs;
 mod jobs;
 mod money;
+mod outcome;
+mod paging;
 mod people;
 mod platform;
 mod processes;
+mod secrets;
+mod signals;
 
 use std::{
     path::PathBuf,

@@ -69,8 +69,10 @@ impl Home {
 }
 
 fn registration() -> Value {
-    let p =
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/examples/auth__POST_api_agent_identity__response.json");
+    let p = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/examples/auth__POST_api_agent_identity__response.json"
+    );
     serde_json::from_str(&std::fs::read_to_string(p).expect("fixture")).expect("fixture JSON")
 }
 

@@ -55,3 +55,17 @@ async fn unknown_tool_is_a_protocol_error() {
     // The server keeps serving.
     assert_eq!(client.list_all_tools().await.expect("tools/list").len(), 42);
 }
+
+#[tokio::test]
+async fn negative_or_absurd_amounts_are_invalid_arguments_and_send_nothing() {
+    let world = World::with_env_token("ot_pat_env").await;
+    let client = world.client().await;
+    for bad in [json!(-5), json!(0), json!(1e300), json!(1e12)] {
+        let hire = json!({"proposalId": "p", "milestone": {"amount": bad, "name": "m"}});
+        rejected(&client, "opentrain_hire_proposal", hire, "milestone.amount", "amount").await;
+        rejected(&client, "opentrain_create_credit_top_up", json!({"amountUsd": bad}), "amountUsd", "amount").await;
+        let ms = json!({"contractId": "c", "description": "d", "volume": bad});
+        rejected(&client, "opentrain_create_milestone", ms, "volume", "").await;
+    }
+    assert!(world.requests().await.is_empty(), "nothing was sent");
+}

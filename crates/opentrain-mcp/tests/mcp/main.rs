@@ -7,5 +7,8 @@ mod filtering;
 mod handlers;
 mod harness;
 mod input;
+mod outcome;
 mod protocol;
+mod secrets;
+mod signals;
 mod tools;

@@ -99,3 +99,18 @@ async fn serves_the_stateless_2026_07_28_protocol_without_initialize() {
     assert_eq!(r["result"]["isError"], true, "no token: {r}");
     assert_eq!(r["result"]["structuredContent"]["code"], "NO_TOKEN");
 }
+
+#[tokio::test]
+async fn requests_with_a_null_fractional_or_huge_id_get_an_invalid_request_reply() {
+    let world = World::new().await;
+    let mut raw = Raw::spawn(&world);
+    raw.initialize("2025-06-18").await;
+    for id in ["null", "1.5", "9223372036854775808", "18446744073709551616", "true", "{}"] {
+        raw.send(&format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"ping"}}"#)).await;
+        let e = raw.recv().await;
+        assert_eq!(e["error"]["code"], -32600, "id {id}: {e}");
+        assert_eq!(e["id"], Value::Null, "id {id}: {e}");
+    }
+    raw.send(&tools_list(7)).await;
+    assert_eq!(raw.recv().await["id"], 7, "still serving");
+}
