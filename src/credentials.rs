@@ -151,6 +151,60 @@ pub(crate) fn process_env(key: &str) -> Option<String> {
     std::env::var(key).ok()
 }
 
+/// The environment credentials are resolved from: the process's, with some variables replaced
+/// or removed, never by mutating the process environment (which is unsound once threads run).
+///
+/// `--sandbox` uses it to point a binary at the sandbox: config directory, base URL and no token.
+///
+/// ```
+/// use opentrain::credentials::Env;
+/// let env = Env::process().set("XDG_CONFIG_HOME", "/tmp/sandbox").remove("OT_API_TOKEN");
+/// assert_eq!(env.get("XDG_CONFIG_HOME").as_deref(), Some("/tmp/sandbox"));
+/// assert_eq!(env.get("OT_API_TOKEN"), None);
+/// assert!(env.credentials_path().unwrap().ends_with("sandbox/opentrain/cli.json"));
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Env {
+    overrides: std::collections::BTreeMap<String, Option<String>>,
+}
+
+impl Env {
+    /// The process environment as it is.
+    pub fn process() -> Self {
+        Self::default()
+    }
+
+    /// `key` reads as `value`.
+    pub fn set(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.overrides.insert(key.to_string(), Some(value.into()));
+        self
+    }
+
+    /// `key` reads as unset.
+    pub fn remove(mut self, key: &str) -> Self {
+        self.overrides.insert(key.to_string(), None);
+        self
+    }
+
+    /// The value of `key`: an override, else the process's.
+    pub fn get(&self, key: &str) -> Option<String> {
+        match self.overrides.get(key) {
+            Some(v) => v.clone(),
+            None => process_env(key),
+        }
+    }
+
+    /// Whether `key` is set to something other than blanks.
+    pub fn is_set(&self, key: &str) -> bool {
+        self.get(key).is_some_and(|v| !v.trim().is_empty())
+    }
+
+    /// `cli.json` under this environment's config directory.
+    pub fn credentials_path(&self) -> Result<PathBuf> {
+        default_path_with(|k| self.get(k))
+    }
+}
+
 fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> ConfigError + 'a {
     move |source| ConfigError::Io { action, path: path.to_path_buf(), source }
 }
@@ -676,6 +730,27 @@ impl Resolver {
     /// Resolves from the process environment and the default file.
     pub fn resolve(&self, explicit_token: Option<Token>, explicit_base_url: Option<&str>) -> Result<Resolved> {
         self.resolve_with(explicit_token, explicit_base_url, process_env)
+    }
+
+    /// Resolves from `env` and the file it locates.
+    pub fn resolve_in(
+        &self,
+        env: &Env,
+        explicit_token: Option<Token>,
+        explicit_base_url: Option<&str>,
+    ) -> Result<Resolved> {
+        self.resolve_with(explicit_token, explicit_base_url, |k| env.get(k))
+    }
+
+    /// Every token variable any front end reads, the library's first: what a sandbox clears so
+    /// that a real token can never reach it.
+    pub fn all_token_vars() -> impl Iterator<Item = &'static str> {
+        Self::MCP.token_vars.iter().chain(Self::CLI.token_vars).copied()
+    }
+
+    /// Every base-URL variable any front end reads.
+    pub fn all_base_url_vars() -> impl Iterator<Item = &'static str> {
+        Self::MCP.base_url_vars.iter().chain(Self::CLI.base_url_vars).copied()
     }
 
     /// Resolves with `env` standing in for the process environment (tests, embedding).

@@ -290,6 +290,30 @@ impl Error {
         }
     }
 
+    /// The one code vocabulary both faces report (`code` in the CLI's JSON errors and in MCP
+    /// results): the API's own `code` for envelope errors (`API_ERROR` when it sent none), the
+    /// OAuth `error` for agent endpoints, and for local failures `NETWORK_ERROR`, `TIMEOUT`,
+    /// `INVALID_RESPONSE`, `INVALID_REQUEST`, `NO_TOKEN`, `CONFIGURATION` or `WAIT_TIMED_OUT`.
+    ///
+    /// ```
+    /// let e = opentrain::Error::Timeout { attempts: 1, outcome_unknown: false };
+    /// assert_eq!(e.code(), "TIMEOUT");
+    /// ```
+    pub fn code(&self) -> &str {
+        match self {
+            Error::Api(e) if e.code.is_empty() => "API_ERROR",
+            Error::Api(e) => &e.code,
+            Error::OAuth(e) => &e.error,
+            Error::Transport { .. } => "NETWORK_ERROR",
+            Error::Timeout { .. } => "TIMEOUT",
+            Error::InvalidResponse { .. } => "INVALID_RESPONSE",
+            Error::InvalidRequest(_) => "INVALID_REQUEST",
+            Error::Config(ConfigError::NoToken) => "NO_TOKEN",
+            Error::Config(_) => "CONFIGURATION",
+            Error::WaitTimedOut { .. } => "WAIT_TIMED_OUT",
+        }
+    }
+
     /// Whether a write may have been applied although no answer arrived: the request was sent
     /// (or partly sent) and then the connection failed or timed out.
     ///

@@ -88,7 +88,7 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return clap_failure(&e, json, argv.len()),
     };
-    // Before the runtime exists: the sandbox flag points the environment at the sandbox.
+    // The sandbox flag picks its port and directory; credentials then resolve through its `Env`.
     let sandbox = if cli.global.sandbox || cli.global.sandbox_state.is_some() {
         match opentrain_sandbox::SandboxFlag::prepare(cli.global.sandbox_state.as_deref()) {
             Ok(s) => Some(s),
@@ -220,25 +220,28 @@ fn describe(call: Option<(OperationId, String)>, error: &Error) -> (Vec<String>,
             (lines, env, 1)
         }
         Error::Transport { attempts, .. } | Error::Timeout { attempts, .. } => {
-            let code = if matches!(error, Error::Timeout { .. }) { "TIMEOUT" } else { "TRANSPORT_ERROR" };
             let msg = at(error.to_string());
-            (vec![format!("Error: {msg}")], json!({"error": msg, "code": code, "details": {"attempts": attempts}}), 1)
+            (
+                vec![format!("Error: {msg}")],
+                json!({"error": msg, "code": error.code(), "details": {"attempts": attempts}}),
+                1,
+            )
         }
         Error::InvalidResponse { status, .. } => {
             let msg = at(error.to_string());
             (
                 vec![format!("Error: {msg}")],
-                json!({"error": msg, "code": "INVALID_RESPONSE", "details": {"status": status}}),
+                json!({"error": msg, "code": error.code(), "details": {"status": status}}),
                 1,
             )
         }
         Error::WaitTimedOut { .. } => {
             let msg = error.to_string();
-            (vec![format!("Error: {msg}")], json!({"error": msg, "code": "WAIT_TIMED_OUT"}), 1)
+            (vec![format!("Error: {msg}")], json!({"error": msg, "code": error.code()}), 1)
         }
         other => {
             let msg = at(other.to_string());
-            (vec![format!("Error: {msg}")], json!({"error": msg, "code": "LOCAL_ERROR"}), 1)
+            (vec![format!("Error: {msg}")], json!({"error": msg, "code": other.code()}), 1)
         }
     }
 }
@@ -251,11 +254,7 @@ fn describe(call: Option<(OperationId, String)>, error: &Error) -> (Vec<String>,
 /// Decided here until the SDK can tell "never sent" from "sent, no answer": a transport error
 /// or timeout on anything but a GET counts as unknown.
 fn unknown_outcome(op: OperationId, params: &BTreeMap<String, String>, error: &Error) -> Option<Vec<String>> {
-    if !matches!(error, Error::Transport { .. } | Error::Timeout { .. }) {
-        return None;
-    }
-    let meta = opentrain::generated::meta::operation(op.id())?;
-    if meta.method == "GET" {
+    if !error.outcome_unknown() {
         return None;
     }
     let param = |name: &str| params.get(name).map_or_else(|| "<id>".to_string(), String::clone);

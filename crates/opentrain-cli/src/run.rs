@@ -35,7 +35,10 @@ pub(crate) async fn run(cli: Cli, sandbox: Option<opentrain_sandbox::SandboxFlag
         Some(flag) => Some(flag.start().await.map_err(|e| Failure::Local(format!("cannot start the sandbox: {e}")))?),
         None => None,
     };
-    let mut app = App { out: Out::new(global.json), global };
+    // With --sandbox, credentials resolve against the sandbox (its config directory, its URL, no
+    // token variables); the process environment itself is never touched.
+    let env = sandbox.as_ref().map_or_else(credentials::Env::process, opentrain_sandbox::SandboxFlag::env);
+    let mut app = App { out: Out::new(global.json), global, env };
     let outcome = app.dispatch(command).await;
     if let Some(s) = running {
         // Writes the state file, so the next `--sandbox-state` command sees this one's effects.
@@ -47,6 +50,8 @@ pub(crate) async fn run(cli: Cli, sandbox: Option<opentrain_sandbox::SandboxFlag
 struct App {
     global: Global,
     out: Out,
+    /// Where credentials are resolved from.
+    env: credentials::Env,
 }
 
 /// Parameters of a call, by spec name, leaving out the ones not given.
@@ -112,14 +117,19 @@ fn source_text(s: &Source) -> String {
     }
 }
 
-/// The token variable currently set, if any: it outranks whatever `auth` commands save.
-fn env_token_var() -> Option<&'static str> {
-    Resolver::CLI.token_vars.iter().copied().find(|k| std::env::var(k).is_ok_and(|v| !v.trim().is_empty()))
-}
-
 impl App {
+    /// The token variable currently set, if any: it outranks whatever `auth` commands save.
+    fn env_token_var(&self) -> Option<&'static str> {
+        Resolver::CLI.token_vars.iter().copied().find(|k| self.env.is_set(k))
+    }
+
     fn resolve(&self, token: Option<Token>) -> Result<Resolved, Failure> {
-        Ok(Resolver::CLI.resolve(token, self.global.base_url.as_deref())?)
+        Ok(Resolver::CLI.resolve_in(&self.env, token, self.global.base_url.as_deref())?)
+    }
+
+    /// `cli.json` as this command sees it.
+    fn credentials_path(&self) -> Result<std::path::PathBuf, Failure> {
+        Ok(self.env.credentials_path()?)
     }
 
     fn client_for(&self, resolved: Resolved) -> Result<Client, Failure> {
@@ -541,7 +551,7 @@ impl App {
         // Registration is tokenless and must not carry whatever token is configured.
         resolved.token = None;
         let client = self.client_for(resolved)?;
-        let mut store = CredentialsFile::load_async(credentials::default_path()?).await?;
+        let mut store = CredentialsFile::load_async(self.credentials_path()?).await?;
         let options = RegisterOptions { agent_name, organization_name: org_name, force };
         let reg = match claim::register(&client, &mut store, &options).await {
             Ok(r) => r,
@@ -567,7 +577,7 @@ impl App {
             ("Scopes", output::s(&v, "/scopes")),
             ("Claim by", output::s(&v, "/claim_token_expires_at")),
         ])?;
-        if let Some(var) = env_token_var() {
+        if let Some(var) = self.env_token_var() {
             self.out.line(format!("\nNote: {var} is set and is used instead of the saved token."))?;
         }
         self.out.next(&[
@@ -579,7 +589,7 @@ impl App {
 
     async fn start_claim(&mut self, email: String, claim_token: Option<String>) -> Result<(), Failure> {
         let client = self.client()?;
-        let store = CredentialsFile::load_default()?;
+        let store = CredentialsFile::load(self.credentials_path()?)?;
         let attempt = match claim::start_claim(&client, &store, &email, claim_token.map(Token::new)).await {
             Ok(a) => a,
             Err(Error::Config(ConfigError::NoClaimToken)) => return Err(no_claim_token()),
@@ -624,7 +634,7 @@ impl App {
         let mut resolved = self.resolve(None)?;
         resolved.token = None;
         let client = self.client_for(resolved)?;
-        let mut store = CredentialsFile::load_async(credentials::default_path()?).await?;
+        let mut store = CredentialsFile::load_async(self.credentials_path()?).await?;
         let token = claim_token.map(Token::new);
         if token.is_none() && store.claim_token().is_none() {
             return Err(no_claim_token());
@@ -687,7 +697,7 @@ impl App {
         }
         self.out.line("Claimed: the account now belongs to its human owner.")?;
         self.out.fields(&[("Saved to", format!("{path} (upgraded token)")), ("Scopes", output::s(&v, "/scopes"))])?;
-        if let Some(var) = env_token_var() {
+        if let Some(var) = self.env_token_var() {
             self.out.line(format!("\nNote: {var} is set and is used instead of the saved token."))?;
         }
         self.out.next(&["opentrain whoami".into()])?;
@@ -705,7 +715,7 @@ impl App {
         let client = self.client_for(resolved)?;
         // Verify before saving: a mistyped token must not replace working credentials.
         let me = self.call(&client, O::GetAuthMe, &Args::default()).await?;
-        let mut store = CredentialsFile::load_async(credentials::default_path()?).await?;
+        let mut store = CredentialsFile::load_async(self.credentials_path()?).await?;
         store.set_api_token(Some(&token));
         if let Some(b) = base {
             store.set_base_url(Some(&b));
@@ -720,14 +730,14 @@ impl App {
         }
         self.out.line(format!("Logged in as {}.", who(&me)))?;
         self.out.fields(&[("Saved to", format!("{path} (mode 0600)")), ("Scopes", output::s(&me, "/token/scopes"))])?;
-        if let Some(var) = env_token_var() {
+        if let Some(var) = self.env_token_var() {
             self.out.line(format!("\nNote: {var} is set and is used instead of the saved token."))?;
         }
         Ok(())
     }
 
     fn logout(&mut self) -> Result<(), Failure> {
-        let path = credentials::default_path()?;
+        let path = self.credentials_path()?;
         // Under the lock, so a register or claim save in flight is not undone by this delete.
         // (No directory, no file: nothing to lock, and logout should not create one.)
         let _lock = match path.parent().filter(|d| d.is_dir()) {
@@ -753,7 +763,7 @@ impl App {
         } else {
             self.out.line(format!("No saved credentials at {} (nothing to delete).", path.display()))?;
         }
-        if let Some(var) = env_token_var() {
+        if let Some(var) = self.env_token_var() {
             self.out.line(format!("Note: {var} is still set in this environment."))?;
         }
         Ok(())

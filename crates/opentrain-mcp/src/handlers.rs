@@ -59,8 +59,8 @@ fn str_arg<'a>(args: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
 }
 
 /// Off the runtime's only thread: a slow disk must not stall every other request.
-async fn load_store() -> Result<CredentialsFile, Error> {
-    CredentialsFile::load_async(Session::credentials_path()?).await
+async fn load_store(clients: &Clients) -> Result<CredentialsFile, Error> {
+    CredentialsFile::load_async(clients.credentials.clone()).await
 }
 
 fn to_json<T: serde::Serialize>(v: &T) -> Value {
@@ -84,7 +84,7 @@ pub async fn register_agent(
     clients: &Clients,
     session: &Session,
 ) -> CallToolResult {
-    let mut store = match load_store().await {
+    let mut store = match load_store(clients).await {
         Ok(s) => s,
         Err(e) => return result::error(&e),
     };
@@ -137,7 +137,7 @@ pub async fn register_agent(
 
 /// `opentrain_claim_account`: starts the claim; the claim token defaults to the saved one.
 pub async fn claim_account(tool: &ToolDef, args: &Map<String, Value>, clients: &Clients) -> CallToolResult {
-    let store = match load_store().await {
+    let store = match load_store(clients).await {
         Ok(s) => s,
         Err(e) => return result::error(&e),
     };
@@ -177,7 +177,7 @@ pub async fn claim_status(
     clients: &Clients,
     session: &Session,
 ) -> CallToolResult {
-    let mut store = match load_store().await {
+    let mut store = match load_store(clients).await {
         Ok(s) => s,
         Err(e) => return result::error(&e),
     };

@@ -34,11 +34,12 @@ pub fn table() -> Vec<ToolDef> {
     all
 }
 
-/// The server `options` describe, or why the options are unusable.
-pub fn server(options: &Options) -> Result<Server, String> {
+/// The server `options` describe, resolving credentials from `env`, or why the options are
+/// unusable.
+pub fn server(options: &Options, env: opentrain::credentials::Env) -> Result<Server, String> {
     let all = table();
     let enabled = filter::select(&all, options)?;
-    Ok(Server::new(&enabled, &all, Session::new()))
+    Ok(Server::new(&enabled, &all, Session::with_env(env)))
 }
 
 /// Serves MCP on stdin/stdout until the client closes the connection or SIGTERM/SIGINT
@@ -98,7 +99,7 @@ async fn serve_with(
 pub fn main() -> std::process::ExitCode {
     use clap::Parser;
     let options = Options::parse();
-    // Before anything reads the environment or starts a thread: --sandbox repoints both.
+    // --sandbox picks its port and directory; credentials then resolve through its `Env`.
     let sandbox = if options.sandbox || options.sandbox_state.is_some() {
         match opentrain_sandbox::SandboxFlag::prepare(options.sandbox_state.as_deref()) {
             Ok(s) => Some(s),
@@ -110,7 +111,8 @@ pub fn main() -> std::process::ExitCode {
     } else {
         None
     };
-    let server = match server(&options) {
+    let env = sandbox.as_ref().map_or_else(opentrain::credentials::Env::process, opentrain_sandbox::SandboxFlag::env);
+    let server = match server(&options, env) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("opentrain-mcp: {e}");

@@ -12,7 +12,7 @@ use std::{
     time::SystemTime,
 };
 
-use opentrain::{Client, Resolver, Result, credentials, raw};
+use opentrain::{Client, Resolver, Result, credentials::Env, raw};
 
 /// The clients one call uses, sharing one connection pool, token and base URL.
 #[derive(Clone, Debug)]
@@ -21,6 +21,8 @@ pub struct Clients {
     pub typed: Client,
     /// The raw client: exact response JSON for the generic tools.
     pub raw: raw::Client,
+    /// The credentials file the register and claim tools write.
+    pub credentials: PathBuf,
 }
 
 impl Clients {
@@ -46,6 +48,8 @@ enum Stamp {
 pub struct Session {
     cached: Mutex<Option<(Stamp, Arc<Clients>)>>,
     timeout: Option<std::time::Duration>,
+    /// Where credentials are resolved from (the process's, or the sandbox's with `--sandbox`).
+    env: Env,
 }
 
 impl Default for Session {
@@ -55,30 +59,35 @@ impl Default for Session {
 }
 
 impl Session {
-    /// A session with the default request timeout.
+    /// A session resolving from the process environment, with the default request timeout.
     pub fn new() -> Self {
-        Self { cached: Mutex::new(None), timeout: None }
+        Self::with_env(Env::process())
+    }
+
+    /// A session resolving from `env`.
+    pub fn with_env(env: Env) -> Self {
+        Self { cached: Mutex::new(None), timeout: None, env }
     }
 
     /// A session whose requests time out after `timeout`.
     pub fn with_timeout(timeout: std::time::Duration) -> Self {
-        Self { cached: Mutex::new(None), timeout: Some(timeout) }
+        Self { timeout: Some(timeout), ..Self::new() }
     }
 
-    fn env_token_set() -> bool {
-        Resolver::MCP.token_vars.iter().any(|k| std::env::var(k).is_ok_and(|v| !v.trim().is_empty()))
+    fn env_token_set(&self) -> bool {
+        Resolver::MCP.token_vars.iter().any(|k| self.env.is_set(k))
     }
 
     /// The credentials file the register and claim tools write.
-    pub fn credentials_path() -> Result<PathBuf> {
-        credentials::default_path()
+    pub fn credentials_path(&self) -> Result<PathBuf> {
+        self.env.credentials_path()
     }
 
-    fn stamp() -> Result<Stamp> {
-        if Self::env_token_set() {
+    fn stamp(&self) -> Result<Stamp> {
+        if self.env_token_set() {
             return Ok(Stamp::Env);
         }
-        Ok(match fs::metadata(Self::credentials_path()?) {
+        Ok(match fs::metadata(self.credentials_path()?) {
             Ok(m) => Stamp::Seen(m.len(), m.modified().ok()),
             Err(_) => Stamp::Missing,
         })
@@ -88,20 +97,21 @@ impl Session {
     ///
     /// A corrupt file or an invalid base URL is an error naming the file, never showing a token.
     pub fn clients(&self) -> Result<Arc<Clients>> {
-        let stamp = Self::stamp()?;
+        let stamp = self.stamp()?;
         if let Ok(guard) = self.cached.lock()
             && let Some((seen, clients)) = guard.as_ref()
             && *seen == stamp
         {
             return Ok(clients.clone());
         }
-        let resolved = Resolver::MCP.resolve(None, None)?;
+        let resolved = Resolver::MCP.resolve_in(&self.env, None, None)?;
         let mut builder = Client::builder().resolved(resolved);
         if let Some(t) = self.timeout {
             builder = builder.timeout(t);
         }
         let typed = builder.build()?;
-        let clients = Arc::new(Clients { raw: raw::Client::from_typed(&typed), typed });
+        let clients =
+            Arc::new(Clients { raw: raw::Client::from_typed(&typed), typed, credentials: self.credentials_path()? });
         if let Ok(mut guard) = self.cached.lock() {
             *guard = Some((stamp, clients.clone()));
         }
@@ -120,6 +130,6 @@ impl Session {
 
     /// Whether `OPENTRAIN_PERSONAL_API_TOKEN` is set, so a saved token is not the one used.
     pub fn token_from_env(&self) -> bool {
-        Self::env_token_set()
+        self.env_token_set()
     }
 }

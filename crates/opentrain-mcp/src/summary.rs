@@ -361,13 +361,11 @@ fn check_first(operation: &str) -> (&'static str, &'static str) {
 
 /// The structured content and text of a failed call of `tool`.
 ///
-/// A write that failed in transport (connection reset or timeout after sending) may have been
-/// carried out: its hint says to check first, never to repeat. Decided here until the SDK can
-/// tell "never sent" from "sent, no answer": a transport error or timeout on anything but a GET.
+/// A write that failed in transport after it was sent (connection reset or timeout) may have
+/// been carried out ([`Error::outcome_unknown`]): its hint says to check first, never to repeat.
 pub fn failure_of(tool: &ToolDef, err: &Error) -> (Value, String) {
     let (mut structured, text) = failure(err);
-    let write = opentrain::generated::meta::operation(tool.operation).is_some_and(|o| o.method != "GET");
-    if !(write && matches!(err, Error::Transport { .. } | Error::Timeout { .. })) {
+    if !err.outcome_unknown() {
         return (structured, text);
     }
     let (check, repeat) = check_first(tool.operation);
@@ -406,22 +404,13 @@ pub fn failure(err: &Error) -> (Value, String) {
             if let Some(s) = status {
                 m.insert("status".into(), (*s).into());
             }
-            m.insert("code".into(), "INVALID_RESPONSE".into());
+            m.insert("code".into(), err.code().into());
             m.insert("error".into(), err.to_string().into());
             m.insert("details".into(), serde_json::json!({"reason": reason, "snippet": snippet}));
             err.to_string()
         }
         other => {
-            let code = match other {
-                Error::Transport { .. } => "NETWORK_ERROR",
-                Error::Timeout { .. } => "TIMEOUT",
-                Error::InvalidRequest(_) => "INVALID_REQUEST",
-                Error::Config(opentrain::ConfigError::NoToken) => "NO_TOKEN",
-                Error::Config(_) => "CONFIGURATION",
-                Error::WaitTimedOut { .. } => "WAIT_TIMED_OUT",
-                _ => "ERROR",
-            };
-            m.insert("code".into(), code.into());
+            m.insert("code".into(), other.code().into());
             m.insert("error".into(), redact(&other.to_string()).into());
             redact(&other.to_string())
         }

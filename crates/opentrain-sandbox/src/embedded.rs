@@ -28,13 +28,14 @@ pub struct Embedded {
 
 impl Embedded {
     /// Starts a sandbox on 127.0.0.1 with an ephemeral port. With `state_dir`, the sandbox state
-    /// (`sandbox.json`) and the credentials (`cli.json`) live there and survive the process;
+    /// (`sandbox.json`) and the credentials (`opentrain/cli.json`, the layout `--sandbox-state`
+    /// uses too) live there and survive the process;
     /// without, both live in a temporary directory removed when this value drops.
     pub async fn start(state_dir: Option<&Path>) -> Result<Embedded, SandboxError> {
         let (dir, temp) = sandbox_dir(state_dir)?;
         let state_file = state_dir.map(|d| d.join("sandbox.json"));
         let sandbox = Sandbox::start(SandboxOptions { state_file, ..Default::default() }).await?;
-        Ok(Embedded { sandbox, credentials: dir.join("cli.json"), _temp: temp })
+        Ok(Embedded { sandbox, credentials: credentials_in(&dir), _temp: temp })
     }
 
     /// The sandbox's base URL, to use instead of every configured one.
@@ -56,6 +57,13 @@ impl Embedded {
     pub async fn shutdown(self) -> Result<(), SandboxError> {
         self.sandbox.shutdown().await
     }
+}
+
+/// The sandbox's `cli.json` inside its directory, laid out as a config directory
+/// (`<dir>/opentrain/cli.json`), so [`Embedded`] and the binaries' `--sandbox-state` share one
+/// login: the flag points `XDG_CONFIG_HOME` at `<dir>`.
+pub fn credentials_in(dir: &Path) -> PathBuf {
+    dir.join("opentrain").join("cli.json")
 }
 
 /// `state_dir` created if missing, or a fresh temporary directory removed when the guard drops.

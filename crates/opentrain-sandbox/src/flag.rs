@@ -1,18 +1,16 @@
-//! `--sandbox` for the binaries: a sandbox on a port chosen before any thread starts, and the
-//! process environment pointed at it and at a sandbox-only `cli.json`.
+//! `--sandbox` for the binaries: a sandbox on a port chosen before anything resolves
+//! credentials, and an [`Env`] that points credential resolution at it and at a sandbox-only
+//! `cli.json`.
 //!
-//! Pointing the environment (rather than every code path) at the sandbox means the CLI and the
-//! MCP server resolve credentials exactly as they always do, and a real token or a real
-//! `cli.json` can never reach the sandbox: both are replaced before anything reads them.
+//! The binaries resolve credentials through that `Env` exactly as they always do, so a real
+//! token or a real `cli.json` can never reach the sandbox: the token variables read as unset and
+//! the config directory is the sandbox's. The process environment itself is never modified.
 
 use std::path::{Path, PathBuf};
 
-use super::{Sandbox, SandboxError, SandboxOptions};
+use opentrain::{Resolver, credentials::Env};
 
-/// Token variables of every front end; cleared so a real token never reaches the sandbox.
-const TOKEN_VARS: [&str; 3] = ["OPENTRAIN_PERSONAL_API_TOKEN", "OT_API_TOKEN", "OPENTRAIN_API_TOKEN"];
-/// Base-URL variables of every front end; all set to the sandbox.
-const BASE_URL_VARS: [&str; 2] = ["OPENTRAIN_API_BASE_URL", "OT_API_BASE_URL"];
+use super::{Sandbox, SandboxError, SandboxOptions};
 
 /// A sandbox prepared for this process; [`start`](Self::start) it inside the runtime.
 #[derive(Debug)]
@@ -25,35 +23,33 @@ pub struct SandboxFlag {
 }
 
 impl SandboxFlag {
-    /// Picks a free port on 127.0.0.1 and points this process at it: `XDG_CONFIG_HOME` becomes the
-    /// sandbox directory (so `cli.json` is `<dir>/opentrain/cli.json`), the base-URL variables
-    /// name the sandbox, and the token variables are removed. With `state_dir` the sandbox state
-    /// and its credentials live there across runs; without, in a temporary directory.
-    ///
-    /// Call it from a binary's `main` before any runtime or thread exists: it edits the process
-    /// environment, which is only sound while nothing else can be reading it.
+    /// Picks a free port on 127.0.0.1 for the sandbox. With `state_dir` the sandbox state and
+    /// its credentials live there across runs; without, in a temporary directory.
     pub fn prepare(state_dir: Option<&Path>) -> Result<Self, SandboxError> {
         let (dir, temp) = super::embedded::sandbox_dir(state_dir)?;
-        // The port is learned from a throwaway listener so the URL can go into the environment
-        // before the runtime starts; the sandbox binds it again moments later.
+        // The port is learned from a throwaway listener so the URL is known before the runtime
+        // starts; the sandbox binds it again moments later.
         let port = std::net::TcpListener::bind(("127.0.0.1", 0))
             .and_then(|l| l.local_addr())
             .map_err(|source| SandboxError::Bind { port: 0, source })?
             .port();
         let base_url = format!("http://127.0.0.1:{port}");
-        // SAFETY: the binaries call this from `main` before building their runtime, while the
-        // process has a single thread, so no other code can read the environment concurrently.
-        unsafe {
-            std::env::set_var("XDG_CONFIG_HOME", &dir);
-            for v in BASE_URL_VARS {
-                std::env::set_var(v, &base_url);
-            }
-            for v in TOKEN_VARS {
-                std::env::remove_var(v);
-            }
-        }
         let state_file = state_dir.map(|d| d.join("sandbox.json"));
         Ok(Self { port, base_url, dir, state_file, _temp: temp })
+    }
+
+    /// The environment the binary resolves credentials from: `XDG_CONFIG_HOME` is the sandbox
+    /// directory (so `cli.json` is [`credentials_path`](Self::credentials_path)), every base-URL
+    /// variable names the sandbox, and every token variable reads as unset.
+    pub fn env(&self) -> Env {
+        let mut env = Env::process().set("XDG_CONFIG_HOME", self.dir.to_string_lossy());
+        for v in Resolver::all_base_url_vars() {
+            env = env.set(v, &self.base_url);
+        }
+        for v in Resolver::all_token_vars() {
+            env = env.remove(v);
+        }
+        env
     }
 
     /// Starts the sandbox on the prepared port and prints the person's one-time sign-in link on
@@ -77,6 +73,6 @@ impl SandboxFlag {
 
     /// The sandbox-only credentials file.
     pub fn credentials_path(&self) -> PathBuf {
-        self.dir.join("opentrain").join("cli.json")
+        super::embedded::credentials_in(&self.dir)
     }
 }

@@ -26,6 +26,7 @@
 //! (the HTML pages a person uses), `session` (who may use them: a signed-in person only),
 //! `driver` (the [`Human`] that signs in and submits those pages in-process) and `embedded` /
 //! `flag` (what a binary's `--sandbox` flag needs).
+#![forbid(unsafe_code)]
 
 mod agent;
 mod driver;
@@ -62,7 +63,7 @@ use tokio::{
 };
 
 pub use self::driver::{Human, HumanError, Page, PayWith};
-pub use self::embedded::Embedded;
+pub use self::embedded::{Embedded, credentials_in};
 pub use self::flag::SandboxFlag;
 use self::{
     http::{ApiErr, Ctx, OAuthErr, Req, authenticate},
