@@ -389,7 +389,7 @@ async fn state_survives_a_restart_through_the_state_file() {
 async fn embedded_sandboxes_keep_their_own_credentials() {
     let temp = opentrain_sandbox::Embedded::start(None).await.expect("embedded");
     assert!(temp.base_url().starts_with("http://127.0.0.1:"));
-    let dir = temp.credentials_path().parent().expect("dir").to_path_buf();
+    let dir = temp.credentials_path().parent().and_then(|p| p.parent()).expect("dir").to_path_buf();
     assert!(dir.exists() && dir.file_name().is_some_and(|n| n.to_string_lossy().starts_with("opentrain-sandbox-")));
     assert!(temp.sandbox().banner().contains(&format!("OPENTRAIN_API_BASE_URL={}", temp.base_url())));
     temp.shutdown().await.expect("shutdown");
@@ -401,5 +401,35 @@ async fn embedded_sandboxes_keep_their_own_credentials() {
     let mut store = opentrain::CredentialsFile::load(kept.credentials_path()).expect("store");
     opentrain::claim::register(&c, &mut store, &Default::default()).await.expect("register");
     kept.shutdown().await.expect("shutdown");
-    assert!(state.path().join("cli.json").exists() && state.path().join("sandbox.json").exists());
+    assert!(state.path().join("opentrain/cli.json").exists() && state.path().join("sandbox.json").exists());
+}
+
+#[tokio::test]
+async fn a_login_made_through_embedded_is_seen_by_the_binaries_sandbox_state() {
+    // Before, Embedded kept <dir>/cli.json while --sandbox-state read <dir>/opentrain/cli.json.
+    let state = tempfile::tempdir().expect("state dir");
+    let kept = opentrain_sandbox::Embedded::start(Some(state.path())).await.expect("embedded");
+    let c = client(kept.sandbox(), None);
+    let mut store = opentrain::CredentialsFile::load(kept.credentials_path()).expect("store");
+    let reg = opentrain::claim::register(&c, &mut store, &Default::default()).await.expect("register");
+    kept.shutdown().await.expect("shutdown");
+
+    let flag = opentrain_sandbox::SandboxFlag::prepare(Some(state.path())).expect("flag");
+    assert_eq!(flag.credentials_path(), opentrain_sandbox::credentials_in(state.path()));
+    // What `opentrain --sandbox-state DIR` and `opentrain-mcp --sandbox-state DIR` resolve:
+    let seen = opentrain::Resolver::CLI.resolve_in(&flag.env(), None, None).expect("resolves");
+    assert_eq!(seen.token.as_ref().map(opentrain::Token::expose), Some(reg.access_token.expose()));
+    assert_eq!(seen.base_url, flag.base_url(), "the flag's sandbox, not the one that registered");
+}
+
+#[test]
+fn the_sandbox_flag_hides_every_real_token_variable_without_touching_the_process() {
+    let flag = opentrain_sandbox::SandboxFlag::prepare(None).expect("flag");
+    let env = flag.env();
+    for v in opentrain::Resolver::all_token_vars() {
+        assert_eq!(env.get(v), None, "{v} reads as unset under --sandbox");
+    }
+    assert_eq!(env.get("OPENTRAIN_API_BASE_URL").as_deref(), Some(flag.base_url()));
+    assert_eq!(env.credentials_path().expect("path"), flag.credentials_path());
+    assert_ne!(std::env::var("OPENTRAIN_API_BASE_URL").ok().as_deref(), Some(flag.base_url()), "process untouched");
 }
