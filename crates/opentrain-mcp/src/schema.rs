@@ -30,16 +30,7 @@ impl fmt::Display for Violation {
 ///
 /// Besides the schema's own rules, an argument the schema does not list is refused: a misspelt
 /// optional argument would otherwise be dropped without a word.
-///
-/// ```
-/// use serde_json::json;
-/// let schema = json!({"type": "object", "required": ["jobId"],
-///     "properties": {"jobId": {"type": "string"}, "limit": {"type": "integer", "maximum": 100}}});
-/// let args = json!({"jobId": "j1", "limit": 500});
-/// let bad = crate::schema::check_arguments(&schema, &args).unwrap_err();
-/// assert_eq!(bad.path, "limit");
-/// assert_eq!(bad.to_string(), "`limit` must be at most 100 (got 500)");
-/// ```
+/// (A module private to the binary's crate: its examples are the unit tests below.)
 pub fn check_arguments(schema: &Value, arguments: &Value) -> Result<(), Violation> {
     let known = schema.get("properties").and_then(Value::as_object);
     for name in arguments.as_object().into_iter().flat_map(Map::keys) {
@@ -295,6 +286,17 @@ fn num(n: f64) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_limit_violation_names_the_argument_and_the_bound() {
+        let schema = serde_json::json!({"type": "object", "required": ["jobId"],
+            "properties": {"jobId": {"type": "string"}, "limit": {"type": "integer", "maximum": 100}}});
+        let args = serde_json::json!({"jobId": "j1", "limit": 500});
+        let bad = super::check_arguments(&schema, &args).expect_err("over the maximum");
+        assert_eq!(bad.path, "limit");
+        assert_eq!(bad.to_string(), "`limit` must be at most 100 (got 500)");
+    }
+
     use serde_json::json;
 
     use super::*;
