@@ -32,6 +32,36 @@ impl Clients {
     }
 }
 
+fn env_token_set(env: &Env) -> bool {
+    Resolver::MCP.token_vars.iter().any(|k| env.is_set(k))
+}
+
+fn stamp(env: &Env) -> Result<Stamp> {
+    if env_token_set(env) {
+        return Ok(Stamp::Env);
+    }
+    Ok(match fs::metadata(env.credentials_path()?) {
+        Ok(m) => Stamp::Seen(m.len(), m.modified().ok()),
+        Err(_) => Stamp::Missing,
+    })
+}
+
+fn build(env: &Env, timeout: Option<std::time::Duration>) -> Result<Clients> {
+    let resolved = Resolver::MCP.resolve_in(env, None, None)?;
+    let mut builder = Client::builder().resolved(resolved);
+    if let Some(t) = timeout {
+        builder = builder.timeout(t);
+    }
+    let typed = builder.build()?;
+    Ok(Clients { raw: raw::Client::from_typed(&typed), typed, credentials: env.credentials_path()? })
+}
+
+async fn off_runtime<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| {
+        Err(opentrain::ConfigError::Invalid { what: "credentials", reason: format!("reading them failed: {e}") }.into())
+    })
+}
+
 /// What a credentials file looked like when the clients were built.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Stamp {
@@ -75,7 +105,7 @@ impl Session {
     }
 
     fn env_token_set(&self) -> bool {
-        Resolver::MCP.token_vars.iter().any(|k| self.env.is_set(k))
+        env_token_set(&self.env)
     }
 
     /// The credentials file the register and claim tools write.
@@ -83,35 +113,22 @@ impl Session {
         self.env.credentials_path()
     }
 
-    fn stamp(&self) -> Result<Stamp> {
-        if self.env_token_set() {
-            return Ok(Stamp::Env);
-        }
-        Ok(match fs::metadata(self.credentials_path()?) {
-            Ok(m) => Stamp::Seen(m.len(), m.modified().ok()),
-            Err(_) => Stamp::Missing,
-        })
-    }
-
     /// The clients for the next call, rebuilt when the credentials file changed since the last.
     ///
+    /// The file is looked at on the blocking pool, never on the runtime's only thread: a slow
+    /// disk or a network home must not stall every other request (or `ping`).
     /// A corrupt file or an invalid base URL is an error naming the file, never showing a token.
-    pub fn clients(&self) -> Result<Arc<Clients>> {
-        let stamp = self.stamp()?;
+    pub async fn clients(&self) -> Result<Arc<Clients>> {
+        let env = self.env.clone();
+        let stamp = off_runtime(move || stamp(&env)).await?;
         if let Ok(guard) = self.cached.lock()
             && let Some((seen, clients)) = guard.as_ref()
             && *seen == stamp
         {
             return Ok(clients.clone());
         }
-        let resolved = Resolver::MCP.resolve_in(&self.env, None, None)?;
-        let mut builder = Client::builder().resolved(resolved);
-        if let Some(t) = self.timeout {
-            builder = builder.timeout(t);
-        }
-        let typed = builder.build()?;
-        let clients =
-            Arc::new(Clients { raw: raw::Client::from_typed(&typed), typed, credentials: self.credentials_path()? });
+        let (env, timeout) = (self.env.clone(), self.timeout);
+        let clients = Arc::new(off_runtime(move || build(&env, timeout)).await?);
         if let Ok(mut guard) = self.cached.lock() {
             *guard = Some((stamp, clients.clone()));
         }
