@@ -2,19 +2,18 @@
 //! `cli.json`; no token means only the onboarding tools work. Registration and the claim keep
 //! `cli.json` current.
 
+use httpmock::{Mock, MockServer};
+use opentrain_httpmock::MockServerExt;
 use serde_json::json;
-use wiremock::{
-    Mock, ResponseTemplate,
-    matchers::{body_string_contains, header, method, path},
-};
 
-use crate::harness::{PREFIX, World, call, is_error, structured, text};
+use crate::harness::{World, call, is_error, reply, structured, text};
 
-fn credits(token: &str) -> Mock {
-    Mock::given(method("GET"))
-        .and(path(format!("{PREFIX}/credits")))
-        .and(header("authorization", format!("Bearer {token}").as_str()))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"credits": {"balanceUsd": 1}})))
+/// `GET /credits` answered only when sent with `token`.
+fn credits<'a>(api: &'a MockServer, token: &str) -> Mock<'a> {
+    api.get_credits(|when, then| {
+        when.into_inner().header("authorization", format!("Bearer {token}"));
+        reply(then.into_inner(), 200, &json!({"credits": {"balanceUsd": 1}}));
+    })
 }
 
 #[tokio::test]
@@ -23,21 +22,23 @@ async fn env_token_wins_and_the_file_is_not_read() {
     // A corrupt file would be an error if it were read.
     std::fs::create_dir_all(world.cli_json().parent().expect("dir")).expect("dir");
     std::fs::write(world.cli_json(), "{not json").expect("write");
-    credits("ot_pat_env").expect(1).mount(&world.api).await;
+    let credits = credits(&world.api, "ot_pat_env");
     let client = world.client().await;
     let r = call(&client, "opentrain_get_credits", json!({})).await;
     assert!(!is_error(&r), "{}", text(&r));
+    credits.assert_calls_async(1).await;
 }
 
 #[tokio::test]
 async fn file_token_is_used_without_the_env_variable() {
     let world = World::new().await;
     world.write_creds(&json!({"apiToken": "ot_pat_file", "baseUrl": "http://127.0.0.1:9"}));
-    credits("ot_pat_file").expect(1).mount(&world.api).await;
+    let credits = credits(&world.api, "ot_pat_file");
     // OPENTRAIN_API_BASE_URL (the mock) beats the file's baseUrl.
     let client = world.client().await;
     let r = call(&client, "opentrain_get_credits", json!({})).await;
     assert!(!is_error(&r), "{}", text(&r));
+    credits.assert_calls_async(1).await;
 }
 
 #[tokio::test]
@@ -49,7 +50,7 @@ async fn no_token_is_an_error_that_says_how_to_get_one_and_sends_nothing() {
     assert_eq!(structured(&r)["code"], "NO_TOKEN");
     let t = text(&r);
     assert!(t.contains("opentrain_register_agent") && t.contains("OPENTRAIN_PERSONAL_API_TOKEN"), "{t}");
-    assert!(world.requests().await.is_empty());
+    assert!(world.requests().is_empty());
 }
 
 #[tokio::test]
@@ -75,13 +76,10 @@ fn registration() -> serde_json::Value {
 #[tokio::test]
 async fn register_saves_credentials_and_refuses_to_overwrite_without_force() {
     let world = World::new().await;
-    Mock::given(method("POST"))
-        .and(path("/api/agent/identity"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(registration()))
-        .expect(2)
-        .mount(&world.api)
-        .await;
-    credits("ot_pat_new").mount(&world.api).await;
+    let register = world.api.register_agent(|_when, then| {
+        reply(then.into_inner(), 200, &registration());
+    });
+    credits(&world.api, "ot_pat_new");
     let client = world.client().await;
 
     let r = call(&client, "opentrain_register_agent", json!({"agentName": "Claude Code"})).await;
@@ -95,7 +93,7 @@ async fn register_saves_credentials_and_refuses_to_overwrite_without_force() {
     let saved = world.read_creds();
     assert_eq!(saved["apiToken"], "ot_pat_new");
     assert_eq!(saved["claimToken"], "ot_clm_new");
-    assert_eq!(saved["baseUrl"], world.api.uri());
+    assert_eq!(saved["baseUrl"], world.api.base_url());
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -106,59 +104,55 @@ async fn register_saves_credentials_and_refuses_to_overwrite_without_force() {
     let r = call(&client, "opentrain_get_credits", json!({})).await;
     assert!(!is_error(&r), "{}", text(&r));
 
-    let before = world.requests().await.len();
+    let before = world.requests().len();
     let r = call(&client, "opentrain_register_agent", json!({})).await;
     assert!(is_error(&r));
     assert_eq!(structured(&r)["code"], "CREDENTIALS_EXIST");
     assert!(text(&r).contains("force"), "{}", text(&r));
-    assert_eq!(world.requests().await.len(), before, "refused before any request");
+    assert_eq!(world.requests().len(), before, "refused before any request");
 
     let r = call(&client, "opentrain_register_agent", json!({"force": true})).await;
     assert!(!is_error(&r), "{}", text(&r));
+    register.assert_calls_async(2).await;
 }
 
 #[tokio::test]
 async fn claim_account_defaults_to_the_saved_claim_token() {
     let world = World::new().await;
     world.write_creds(&json!({"apiToken": "ot_pat_pre", "claimToken": "ot_clm_saved"}));
-    Mock::given(method("POST"))
-        .and(path("/api/agent/identity/claim"))
-        .and(body_string_contains("ot_clm_saved"))
-        .and(body_string_contains("human@example.com"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+    let claim = world.api.start_claim(|when, then| {
+        when.into_inner().body_includes("ot_clm_saved").body_includes("human@example.com");
+        let attempt = json!({
             "user_code": "439218", "verification_uri": "https://app.opentrain.ai/claim?token=abc",
             "expires_in": 1800, "interval": 5, "email_sent": true
-        })))
-        .expect(1)
-        .mount(&world.api)
-        .await;
+        });
+        reply(then.into_inner(), 200, &attempt);
+    });
     let client = world.client().await;
     let r = call(&client, "opentrain_claim_account", json!({"email": "human@example.com"})).await;
     assert!(!is_error(&r), "{}", text(&r));
     let t = text(&r);
     assert!(t.contains("439218") && t.contains("https://app.opentrain.ai/claim?token=abc"), "{t}");
     assert!(t.contains("opentrain_claim_status"), "{t}");
+    claim.assert_calls_async(1).await;
 }
 
 #[tokio::test]
 async fn claim_status_pending_then_claimed_replaces_the_saved_token() {
     let world = World::new().await;
     world.write_creds(&json!({"apiToken": "ot_pat_pre", "claimToken": "ot_clm_saved", "other": "kept"}));
-    Mock::given(method("POST"))
-        .and(path("/api/agent/oauth/token"))
-        .and(body_string_contains("ot_clm_saved"))
-        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": "authorization_pending"})))
-        .up_to_n_times(1)
-        .mount(&world.api)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/api/agent/oauth/token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+    // The first poll is pending; later ones fall through to the second mock.
+    world.api.poll_agent_token(|when, then| {
+        when.into_inner().body_includes("ot_clm_saved");
+        reply(then.into_inner(), 400, &json!({"error": "authorization_pending"})).up_to_n_times(1);
+    });
+    world.api.poll_agent_token(|_when, then| {
+        let token = json!({
             "access_token": "ot_pat_post", "token_type": "bearer", "scopes": ["jobs:read", "proposals:write"]
-        })))
-        .mount(&world.api)
-        .await;
-    credits("ot_pat_post").expect(1).mount(&world.api).await;
+        });
+        reply(then.into_inner(), 200, &token);
+    });
+    let credits = credits(&world.api, "ot_pat_post");
     let client = world.client().await;
 
     let r = call(&client, "opentrain_claim_status", json!({})).await;
@@ -177,19 +171,17 @@ async fn claim_status_pending_then_claimed_replaces_the_saved_token() {
     assert_eq!(saved["other"], "kept", "unknown keys survive");
     let r = call(&client, "opentrain_get_credits", json!({})).await;
     assert!(!is_error(&r), "the next call uses the post-claim token: {}", text(&r));
+    credits.assert_calls_async(1).await;
 }
 
 #[tokio::test]
 async fn claim_errors_are_oauth_shaped() {
     let world = World::new().await;
     world.write_creds(&json!({"claimToken": "ot_clm_old"}));
-    Mock::given(method("POST"))
-        .and(path("/api/agent/oauth/token"))
-        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
-            "error": "expired_token", "error_description": "The claim window has closed."
-        })))
-        .mount(&world.api)
-        .await;
+    world.api.poll_agent_token(|_when, then| {
+        let expired = json!({"error": "expired_token", "error_description": "The claim window has closed."});
+        reply(then.into_inner(), 400, &expired);
+    });
     let client = world.client().await;
     let r = call(&client, "opentrain_claim_status", json!({})).await;
     assert!(is_error(&r));

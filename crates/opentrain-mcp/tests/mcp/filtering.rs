@@ -27,7 +27,7 @@ async fn read_only_lists_and_serves_only_reads() {
             .await;
     assert_eq!(e.code.0, -32602);
     assert!(e.message.contains("disabled"), "{}", e.message);
-    assert!(world.requests().await.is_empty());
+    assert!(world.requests().is_empty());
 }
 
 #[tokio::test]
@@ -59,7 +59,7 @@ async fn toolsets_limit_the_families_and_exclude_wins() {
     assert_eq!(e.code.0, -32602);
     let e = call_protocol_error(&client, "opentrain_close_job", json!({"jobId": "j"})).await;
     assert_eq!(e.code.0, -32602);
-    assert!(world.requests().await.is_empty());
+    assert!(world.requests().is_empty());
 }
 
 #[tokio::test]

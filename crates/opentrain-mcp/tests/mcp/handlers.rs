@@ -1,33 +1,27 @@
 //! The hand-written tools beyond registration and the claim: a proposal with its interview, the
 //! two modes of reading messages, and waiting for a human approval with progress.
 
+use opentrain::types::{MessagesDirection, MessagesDirectionKnown};
+use opentrain_httpmock::MockServerExt;
 use rmcp::{
     model::{CallToolRequestParams, ClientRequest, Request, ServerResult},
     service::PeerRequestOptions,
 };
 use serde_json::json;
-use wiremock::{
-    Mock, ResponseTemplate,
-    matchers::{method, path, query_param, query_param_is_missing},
-};
 
-use crate::harness::{PREFIX, World, call, is_error, structured, text};
+use crate::harness::{World, call, is_error, reply, structured, text};
 
 #[tokio::test]
 async fn get_proposal_with_interview_fetches_both() {
     let world = World::with_env_token("ot_pat_env").await;
-    Mock::given(method("GET"))
-        .and(path(format!("{PREFIX}/proposals/prop_1")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"proposal": {"id": "prop_1", "status": "NEW"}})))
-        .expect(2)
-        .mount(&world.api)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(format!("{PREFIX}/proposals/prop_1/interview")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"interview": {"turns": [{"q": "Hi"}]}})))
-        .expect(1)
-        .mount(&world.api)
-        .await;
+    let proposal = world.api.get_proposal(|when, then| {
+        when.proposal_id("prop_1");
+        reply(then.into_inner(), 200, &json!({"proposal": {"id": "prop_1", "status": "NEW"}}));
+    });
+    let interview = world.api.get_proposal_interview(|when, then| {
+        when.proposal_id("prop_1");
+        reply(then.into_inner(), 200, &json!({"interview": {"turns": [{"q": "Hi"}]}}));
+    });
     let client = world.client().await;
     let r = call(&client, "opentrain_get_proposal", json!({"proposalId": "prop_1", "includeInterview": true})).await;
     assert!(!is_error(&r), "{}", text(&r));
@@ -37,35 +31,29 @@ async fn get_proposal_with_interview_fetches_both() {
 
     let r = call(&client, "opentrain_get_proposal", json!({"proposalId": "prop_1"})).await;
     assert!(structured(&r).get("interview").is_none(), "no interview unless asked");
+    proposal.assert_calls_async(2).await;
+    interview.assert_calls_async(1).await;
 }
 
 #[tokio::test]
 async fn read_messages_has_a_summary_mode_and_a_conversation_mode() {
     let world = World::with_env_token("ot_pat_env").await;
-    Mock::given(method("GET"))
-        .and(path(format!("{PREFIX}/messages")))
-        .and(query_param("unreadOnly", "true"))
-        .and(query_param_is_missing("direction"))
-        .and(query_param_is_missing("conversationId"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+    let summary = world.api.read_messages(|when, then| {
+        when.unread_only(true).direction(None).conversation_id(None);
+        let page = json!({
             "conversations": [{"id": "conv_1", "type": "proposal", "unreadCount": 2, "lastMessage": {"content": "Hello!"}}],
             "nextCursor": null
-        })))
-        .expect(1)
-        .mount(&world.api)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(format!("{PREFIX}/messages")))
-        .and(query_param("conversationId", "conv_1"))
-        .and(query_param("direction", "newer"))
-        .and(query_param_is_missing("unreadOnly"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+        });
+        reply(then.into_inner(), 200, &page);
+    });
+    let conversation = world.api.read_messages(|when, then| {
+        when.conversation_id("conv_1").direction(&MessagesDirection::Known(MessagesDirectionKnown::Newer)).unread_only(None);
+        let page = json!({
             "messages": [{"id": "m1", "content": "Hello!", "isFromViewer": false, "senderUserId": "u_9", "createdAt": "2026-06-01"}],
             "nextCursor": "m0"
-        })))
-        .expect(1)
-        .mount(&world.api)
-        .await;
+        });
+        reply(then.into_inner(), 200, &page);
+    });
     let client = world.client().await;
 
     let r = call(&client, "opentrain_read_messages", json!({"unreadOnly": true, "direction": "newer"})).await;
@@ -82,6 +70,8 @@ async fn read_messages_has_a_summary_mode_and_a_conversation_mode() {
     assert!(!is_error(&r), "{}", text(&r));
     let t = text(&r);
     assert!(t.contains("u_9: Hello!") && t.contains("\"m0\"") && t.contains("Ignored unreadOnly"), "{t}");
+    summary.assert_calls_async(1).await;
+    conversation.assert_calls_async(1).await;
 }
 
 fn approval(status: &str) -> serde_json::Value {
@@ -95,17 +85,15 @@ fn approval(status: &str) -> serde_json::Value {
 #[tokio::test]
 async fn wait_for_approval_reports_progress_and_returns_the_final_state() {
     let world = World::with_env_token("ot_pat_env").await;
-    Mock::given(method("GET"))
-        .and(path(format!("{PREFIX}/approvals/appr_1")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(approval("pending")))
-        .up_to_n_times(1)
-        .mount(&world.api)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(format!("{PREFIX}/approvals/appr_1")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(approval("confirmed")))
-        .mount(&world.api)
-        .await;
+    // The first poll sees it pending; later ones fall through to the confirmed answer.
+    world.api.get_approval(|when, then| {
+        when.approval_id("appr_1");
+        reply(then.into_inner(), 200, &approval("pending")).up_to_n_times(1);
+    });
+    world.api.get_approval(|when, then| {
+        when.approval_id("appr_1");
+        reply(then.into_inner(), 200, &approval("confirmed"));
+    });
     let client = world.client().await;
     let args = json!({"approvalId": "appr_1", "timeoutSeconds": 30}).as_object().cloned().unwrap_or_default();
     let handle = client
@@ -133,11 +121,10 @@ async fn wait_for_approval_reports_progress_and_returns_the_final_state() {
 #[tokio::test]
 async fn wait_for_approval_times_out_with_the_pending_approval() {
     let world = World::with_env_token("ot_pat_env").await;
-    Mock::given(method("GET"))
-        .and(path(format!("{PREFIX}/approvals/appr_1")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(approval("pending")))
-        .mount(&world.api)
-        .await;
+    world.api.get_approval(|when, then| {
+        when.approval_id("appr_1");
+        reply(then.into_inner(), 200, &approval("pending"));
+    });
     let client = world.client().await;
     let r = call(&client, "opentrain_wait_for_approval", json!({"approvalId": "appr_1", "timeoutSeconds": 1})).await;
     assert!(!is_error(&r), "{}", text(&r));

@@ -1,4 +1,4 @@
-//! Spawns the built `opentrain-mcp` as a child process with a private HOME and a wiremock API,
+//! Spawns the built `opentrain-mcp` as a child process with a private HOME and an httpmock API,
 //! and drives it with rmcp's client (or with raw lines for the protocol-robustness tests).
 
 use std::{
@@ -8,6 +8,7 @@ use std::{
     time::Duration,
 };
 
+use httpmock::{HttpMockRequest, MockServer, Then};
 use rmcp::{
     ClientHandler, RoleClient, ServiceExt,
     model::{CallToolRequestParams, CallToolResult, ProgressNotificationParam},
@@ -19,11 +20,10 @@ use tempfile::TempDir;
 use tokio::{
     io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
     process::{Child, ChildStdin, ChildStdout, Command},
+    sync::watch,
 };
-use wiremock::MockServer;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_opentrain-mcp");
-pub const PREFIX: &str = "/api/public/v1";
 
 /// Records progress notifications the server sends.
 #[derive(Clone, Default)]
@@ -44,6 +44,8 @@ pub type Client = RunningService<RoleClient, Recorder>;
 /// One test's world: a mock API and a config directory nobody else uses.
 pub struct World {
     pub api: MockServer,
+    /// Every request the mock API received, matched or not, in arrival order.
+    seen: Arc<watch::Sender<Vec<HttpMockRequest>>>,
     pub home: TempDir,
     /// `OPENTRAIN_PERSONAL_API_TOKEN` for the child, if any.
     pub env_token: Option<String>,
@@ -55,8 +57,23 @@ pub struct World {
 
 impl World {
     pub async fn new() -> Self {
+        let api = MockServer::start_async().await;
+        let seen = Arc::new(watch::Sender::new(Vec::new()));
+        // httpmock keeps no server-wide request log that tests can read, yet "nothing was sent"
+        // must count requests no mock matched too. httpmock tries mocks in creation order and
+        // stops at the first match, so this first mock sees every request; it records it and
+        // never matches.
+        let log = Arc::clone(&seen);
+        api.mock_async(move |when, _then| {
+            when.is_true(move |req| {
+                log.send_modify(|all| all.push(req.clone()));
+                false
+            });
+        })
+        .await;
         Self {
-            api: MockServer::start().await,
+            api,
+            seen,
             home: tempfile::tempdir().expect("temp HOME"),
             env_token: None,
             env: Vec::new(),
@@ -101,7 +118,7 @@ impl World {
         cmd.env_clear()
             .env("HOME", self.home.path())
             .env("XDG_CONFIG_HOME", self.home.path().join(".config"))
-            .env("OPENTRAIN_API_BASE_URL", self.api.uri())
+            .env("OPENTRAIN_API_BASE_URL", self.api.base_url())
             .args(&self.args)
             .kill_on_drop(true);
         if let Some(t) = &self.env_token {
@@ -120,10 +137,22 @@ impl World {
         Recorder::default().serve(transport).await.expect("MCP handshake")
     }
 
-    /// Requests the mock API received.
-    pub async fn requests(&self) -> Vec<wiremock::Request> {
-        self.api.received_requests().await.unwrap_or_default()
+    /// Requests the mock API received, matched or not.
+    pub fn requests(&self) -> Vec<HttpMockRequest> {
+        self.seen.borrow().clone()
     }
+
+    /// Resolves once the mock API has received a request.
+    pub async fn first_request(&self) {
+        let mut seen = self.seen.subscribe();
+        // The sender lives in `self`, so the channel cannot close while we wait.
+        let _ = seen.wait_for(|all| !all.is_empty()).await;
+    }
+}
+
+/// A JSON answer as the API sends one: `status`, `application/json`, `body`.
+pub fn reply(then: Then, status: u16, body: &Value) -> Then {
+    then.status(status).header("content-type", "application/json").json_body(body.clone())
 }
 
 fn object(v: Value) -> Map<String, Value> {

@@ -1,5 +1,5 @@
 //! End-to-end tests of the `opentrain-mcp` binary: each test spawns the built server as a child
-//! process with a private HOME, points it at a wiremock API on 127.0.0.1 and drives it as a real
+//! process with a private HOME, points it at an httpmock API on 127.0.0.1 and drives it as a real
 //! MCP client would (rmcp's client, or raw lines where a client would never misbehave).
 
 mod credentials;

@@ -1,10 +1,10 @@
 //! No secret is ever returned: with a server that echoes the token in use (and the claim token)
 //! in every error field, every one of the 42 tools masks it in its text and structuredContent.
 
+use opentrain_httpmock::MockServerExt;
 use serde_json::{Map, Value, json};
-use wiremock::{Mock, ResponseTemplate, matchers};
 
-use crate::harness::{World, call, structured, text};
+use crate::harness::{World, call, reply, structured, text};
 
 /// A token of no known shape: only the "secrets the process holds" rule can mask it.
 const UNSHAPED: &str = "sk-test-unshaped-12345";
@@ -45,7 +45,13 @@ async fn every_tool_masks_echoed_secrets_in_text_and_structured_content() {
         "details": {"seen": UNSHAPED, "claim": CLAIM, "nested": [format!("x{UNSHAPED}y")]},
         "error_description": format!("echo {CLAIM} {UNSHAPED}"),
     });
-    Mock::given(matchers::any()).respond_with(ResponseTemplate::new(400).set_body_json(body)).mount(&world.api).await;
+    world
+        .api
+        .mock_async(|when, then| {
+            when.any_request();
+            reply(then, 400, &body);
+        })
+        .await;
     let client = world.client().await;
     let mut checked = 0;
     for tool in opentrain_mcp::table() {
@@ -74,13 +80,9 @@ async fn every_tool_masks_echoed_secrets_in_text_and_structured_content() {
 async fn a_new_webhook_secret_is_still_returned_once() {
     let world = World::with_env_token(UNSHAPED).await;
     let secret = "whsec_brand_new_signing_key";
-    Mock::given(matchers::method("POST"))
-        .respond_with(
-            ResponseTemplate::new(201)
-                .set_body_json(json!({"webhook": {"id": "wh_1"}, "secret": secret, "note": UNSHAPED})),
-        )
-        .mount(&world.api)
-        .await;
+    world.api.create_webhook(|_when, then| {
+        reply(then.into_inner(), 201, &json!({"webhook": {"id": "wh_1"}, "secret": secret, "note": UNSHAPED}));
+    });
     let client = world.client().await;
     let r = call(
         &client,
@@ -98,12 +100,12 @@ async fn a_new_webhook_secret_is_still_returned_once() {
 async fn the_claim_link_the_human_opens_is_returned_whole() {
     let world = World::new().await;
     let link = "https://app.opentrain.ai/claim?token=ot_cat_1f2e3d4c5b6a";
-    Mock::given(matchers::method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+    world.api.start_claim(|_when, then| {
+        let attempt = json!({
             "verification_uri": link, "user_code": "123456", "expires_in": 900, "interval": 5, "email_sent": true
-        })))
-        .mount(&world.api)
-        .await;
+        });
+        reply(then.into_inner(), 200, &attempt);
+    });
     let client = world.client().await;
     let r = call(&client, "opentrain_claim_account", json!({"email": "h@example.com", "claimToken": CLAIM})).await;
     assert_eq!(structured(&r)["verification_uri"], link);

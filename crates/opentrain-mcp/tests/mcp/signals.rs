@@ -2,24 +2,18 @@
 
 use std::{process::Command, time::Duration};
 
+use opentrain_httpmock::MockServerExt;
 use serde_json::{Value, json};
-use wiremock::{Mock, ResponseTemplate, matchers};
 
-use crate::harness::{PREFIX, Raw, World};
+use crate::harness::{Raw, World, reply};
 
 /// Starts a slow `opentrain_get_credits` call, sends `signal` once the API has the request,
 /// and returns the answer the server still writes and its exit status.
 async fn answer_after(signal: &str) -> (Value, std::process::ExitStatus) {
     let world = World::with_env_token("ot_pat_env").await;
-    Mock::given(matchers::method("GET"))
-        .and(matchers::path(format!("{PREFIX}/credits")))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"credits": {"availableCents": 5}}))
-                .set_delay(Duration::from_millis(1500)),
-        )
-        .mount(&world.api)
-        .await;
+    world.api.get_credits(|_when, then| {
+        reply(then.into_inner(), 200, &json!({"credits": {"availableCents": 5}})).delay(Duration::from_millis(1500));
+    });
     let mut raw = Raw::spawn(&world);
     raw.initialize("2025-06-18").await;
     raw.send(
@@ -28,9 +22,7 @@ async fn answer_after(signal: &str) -> (Value, std::process::ExitStatus) {
         .to_string(),
     )
     .await;
-    while world.requests().await.is_empty() {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    world.first_request().await;
     let pid = raw.child.id().expect("running").to_string();
     assert!(Command::new("kill").args([signal, &pid]).status().expect("kill").success());
     let answer = raw.recv().await;

@@ -1,13 +1,12 @@
 //! Listing, and calling read, write and co-signed tools: the exact API JSON as structuredContent,
 //! a short summary as text, API failures as `isError` results.
 
-use serde_json::{Value, json};
-use wiremock::{
-    Mock, ResponseTemplate,
-    matchers::{body_json, header, method, path, query_param},
-};
+use std::num::NonZeroU64;
 
-use crate::harness::{PREFIX, World, call, is_error, structured, text};
+use opentrain_httpmock::MockServerExt;
+use serde_json::{Value, json};
+
+use crate::harness::{World, call, is_error, reply, structured, text};
 
 #[tokio::test]
 async fn lists_every_tool_with_titles_annotations_and_schemas() {
@@ -34,7 +33,7 @@ async fn lists_every_tool_with_titles_annotations_and_schemas() {
         assert_eq!(out.get("type"), Some(&json!("object")));
     }
     assert!(tools.iter().any(|t| t.name == "opentrain_wait_for_approval"));
-    assert!(world.requests().await.is_empty(), "listing sends nothing");
+    assert!(world.requests().is_empty(), "listing sends nothing");
 }
 
 #[tokio::test]
@@ -46,14 +45,10 @@ async fn read_tool_returns_the_exact_json_and_a_summary() {
         "generatedAt": "2026-11-25T10:00:00Z",
         "somethingNew": [1, 2, 3]
     });
-    Mock::given(method("GET"))
-        .and(path(format!("{PREFIX}/jobs")))
-        .and(query_param("q", "spanish"))
-        .and(query_param("limit", "5"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(&page))
-        .expect(1)
-        .mount(&world.api)
-        .await;
+    let search = world.api.search_jobs(|when, then| {
+        when.q("spanish").limit(NonZeroU64::new(5));
+        reply(then.into_inner(), 200, &page);
+    });
     let client = world.client().await;
     // Tokenless: works with no token at all, and sends no Authorization header.
     let r = call(&client, "opentrain_search_jobs", json!({"q": "spanish", "limit": 5})).await;
@@ -62,8 +57,9 @@ async fn read_tool_returns_the_exact_json_and_a_summary() {
     let t = text(&r);
     assert!(t.contains("job_1") && t.contains("Spanish sentiment") && t.contains("OPEN"), "{t}");
     assert!(t.contains("cursor \"c2\""), "{t}");
-    let reqs = world.requests().await;
-    assert!(reqs[0].headers.get("authorization").is_none());
+    let reqs = world.requests();
+    assert!(reqs[0].headers().get("authorization").is_none());
+    search.assert_calls_async(1).await;
 }
 
 #[tokio::test]
@@ -73,17 +69,13 @@ async fn write_tool_maps_arguments_onto_the_body() {
         "ok": true, "jobId": "job_9", "status": "DRAFT", "draftUrl": "https://app/x",
         "validation": {"publishReady": false, "missingFields": [{"key": "pricePerLabel", "prompt": "Rate?"}]}
     });
-    Mock::given(method("POST"))
-        .and(path(format!("{PREFIX}/job-drafts")))
-        .and(header("authorization", "Bearer ot_pat_env"))
-        .and(body_json(json!({
+    let draft = world.api.create_job_draft(|when, then| {
+        when.into_inner().header("authorization", "Bearer ot_pat_env").json_body(json!({
             "rawJobDescription": "Spanish tweets\n\nLabel 5,000 tweets.",
             "idempotencyKey": "k-1"
-        })))
-        .respond_with(ResponseTemplate::new(201).set_body_json(&answer))
-        .expect(1)
-        .mount(&world.api)
-        .await;
+        }));
+        reply(then.into_inner(), 201, &answer);
+    });
     let client = world.client().await;
     let r = call(
         &client,
@@ -95,6 +87,7 @@ async fn write_tool_maps_arguments_onto_the_body() {
     assert_eq!(structured(&r), answer);
     let t = text(&r);
     assert!(t.contains("opentrain_update_job_draft_fields") && t.contains("job_9"), "{t}");
+    draft.assert_calls_async(1).await;
 }
 
 #[tokio::test]
@@ -108,13 +101,10 @@ async fn co_signed_tool_shows_the_approval_url_expiry_and_next_step() {
         },
         "message": "Hire request recorded. A signed-in human must confirm this approval."
     });
-    Mock::given(method("POST"))
-        .and(path(format!("{PREFIX}/proposals/prop_1/hire")))
-        .and(body_json(json!({"milestone": {"amount": 300, "name": "Batch 1"}})))
-        .respond_with(ResponseTemplate::new(202).set_body_json(&pending))
-        .expect(1)
-        .mount(&world.api)
-        .await;
+    let hire = world.api.hire_proposal(|when, then| {
+        when.proposal_id("prop_1").into_inner().json_body(json!({"milestone": {"amount": 300, "name": "Batch 1"}}));
+        reply(then.into_inner(), 202, &pending);
+    });
     let client = world.client().await;
     let r = call(
         &client,
@@ -128,6 +118,7 @@ async fn co_signed_tool_shows_the_approval_url_expiry_and_next_step() {
     assert!(t.contains("https://app.opentrain.ai/approvals/appr_1"), "{t}");
     assert!(t.contains("2026-06-15T10:00:00.000Z"), "{t}");
     assert!(t.contains("opentrain_wait_for_approval") && t.contains("appr_1"), "{t}");
+    hire.assert_calls_async(1).await;
 }
 
 #[tokio::test]
@@ -139,19 +130,17 @@ async fn api_error_envelope_is_an_error_result_with_its_details() {
         "requestId": "req_42",
         "details": {"reason": "account_claim_required", "claimUrl": "https://app.opentrain.ai/claim"}
     });
-    Mock::given(method("POST"))
-        .and(path(format!("{PREFIX}/proposals/prop_1/hire")))
-        .respond_with(ResponseTemplate::new(403).set_body_json(&envelope))
-        .mount(&world.api)
-        .await;
-    Mock::given(method("POST"))
-        .and(path(format!("{PREFIX}/credits/top-ups")))
-        .respond_with(ResponseTemplate::new(409).set_body_json(json!({
+    world.api.hire_proposal(|when, then| {
+        when.proposal_id("prop_1");
+        reply(then.into_inner(), 403, &envelope);
+    });
+    world.api.create_credit_top_up(|_when, then| {
+        let conflict = json!({
             "error": "Add a payment method first.", "code": "CONFLICT",
             "details": {"reason": "payment_method_required", "billingUrl": "https://app.opentrain.ai/billing"}
-        })))
-        .mount(&world.api)
-        .await;
+        });
+        reply(then.into_inner(), 409, &conflict);
+    });
     let client = world.client().await;
 
     let r = call(&client, "opentrain_hire_proposal", json!({"proposalId": "prop_1", "milestone": {"amount": 1}})).await;
@@ -176,42 +165,35 @@ async fn api_error_envelope_is_an_error_result_with_its_details() {
 #[tokio::test]
 async fn reads_are_retried_on_503() {
     let world = World::with_env_token("ot_pat_env").await;
-    Mock::given(method("GET"))
-        .and(path(format!("{PREFIX}/credits")))
-        .respond_with(ResponseTemplate::new(503))
-        .up_to_n_times(1)
-        .mount(&world.api)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(format!("{PREFIX}/credits")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"credits": {"balanceUsd": 12.5}})))
-        .mount(&world.api)
-        .await;
+    // One 503, then the second mock answers.
+    world.api.get_credits(|_when, then| {
+        then.into_inner().status(503).up_to_n_times(1);
+    });
+    world.api.get_credits(|_when, then| {
+        reply(then.into_inner(), 200, &json!({"credits": {"balanceUsd": 12.5}}));
+    });
     let client = world.client().await;
     let r = call(&client, "opentrain_get_credits", json!({})).await;
     assert!(!is_error(&r), "{}", text(&r));
     assert_eq!(structured(&r), json!({"credits": {"balanceUsd": 12.5}}));
-    assert_eq!(world.requests().await.len(), 2, "one 503, one retry");
+    assert_eq!(world.requests().len(), 2, "one 503, one retry");
 }
 
 #[tokio::test]
 async fn writes_are_not_retried_and_non_json_answers_are_reported_with_a_snippet() {
     let world = World::with_env_token("ot_pat_env").await;
-    Mock::given(method("POST"))
-        .and(path(format!("{PREFIX}/jobs/job_1/close")))
-        .respond_with(ResponseTemplate::new(503))
-        .mount(&world.api)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(format!("{PREFIX}/team")))
-        .respond_with(ResponseTemplate::new(200).set_body_string("<html>maintenance page</html>"))
-        .mount(&world.api)
-        .await;
+    world.api.close_job(|when, then| {
+        when.id("job_1");
+        then.into_inner().status(503);
+    });
+    world.api.get_team(|_when, then| {
+        then.into_inner().status(200).header("content-type", "text/plain").body("<html>maintenance page</html>");
+    });
     let client = world.client().await;
     let r = call(&client, "opentrain_close_job", json!({"jobId": "job_1"})).await;
     assert!(is_error(&r));
     assert_eq!(structured(&r)["status"], 503);
-    assert_eq!(world.requests().await.len(), 1, "a write is sent once");
+    assert_eq!(world.requests().len(), 1, "a write is sent once");
 
     let r = call(&client, "opentrain_get_team", json!({})).await;
     assert!(is_error(&r));
@@ -223,11 +205,9 @@ async fn writes_are_not_retried_and_non_json_answers_are_reported_with_a_snippet
 #[tokio::test]
 async fn non_object_answers_are_wrapped() {
     let world = World::with_env_token("ot_pat_env").await;
-    Mock::given(method("GET"))
-        .and(path(format!("{PREFIX}/webhooks")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!([{"id": "wh_1"}])))
-        .mount(&world.api)
-        .await;
+    world.api.list_webhooks(|_when, then| {
+        reply(then.into_inner(), 200, &json!([{"id": "wh_1"}]));
+    });
     let client = world.client().await;
     let r = call(&client, "opentrain_list_webhooks", json!({})).await;
     assert!(!is_error(&r), "{}", text(&r));
