@@ -280,13 +280,13 @@ async fn the_claim_token_is_delivered_once_and_an_old_code_page_dies() {
 async fn webhooks_retry_until_delivered_and_only_to_loopback() {
     let sandbox = start(fast()).await;
     let agent = claimed_agent(&sandbox, "hooks@example.com").await;
-    let receiver = wiremock::MockServer::start().await;
-    super::respond_in_turn(&receiver, &[500, 503, 200]).await;
+    let receiver = httpmock::MockServer::start_async().await;
+    let (deliveries, answers) = super::respond_in_turn(&receiver, &[500, 503, 200]).await;
     let hook = agent
         .client
         .create_webhook()
         .body(types::CreateWebhookRequest {
-            url: format!("{}/hook", receiver.uri()),
+            url: receiver.url("/hook"),
             event_types: vec![types::UpdateEventTypeKnown::ProposalReceived.into()],
         })
         .send()
@@ -294,27 +294,25 @@ async fn webhooks_retry_until_delivered_and_only_to_loopback() {
         .await
         .expect("webhook");
     published_job(&agent, "Label 300 Thai product titles, $0.05 per label, 1 labeler.").await;
-    let mut got = Vec::new();
-    for _ in 0..200 {
-        got = receiver.received_requests().await.unwrap_or_default();
-        if got.len() >= 5 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let got = deliveries.until(|all| all.len() >= 5).await;
     // Three proposals, three deliveries; the receiver refuses the first two requests (500, 503),
     // so five requests arrive and the retried deliveries reuse their ids.
     let ids: Vec<String> = got
         .iter()
-        .filter_map(|r| r.headers.get("X-OpenTrain-Delivery").and_then(|v| v.to_str().ok()).map(String::from))
+        .filter_map(|r| r.headers().get("X-OpenTrain-Delivery").and_then(|v| v.to_str().ok()).map(String::from))
         .collect();
     let distinct: BTreeSet<&String> = ids.iter().collect();
     assert_eq!((ids.len(), distinct.len()), (5, 3), "retries happened: {ids:?}");
+    // The refusals were each answered once, in order, and the 200 took the rest.
+    for (answer, hits) in answers.iter().zip([1, 1, 3]) {
+        answer.assert_calls_async(hits).await;
+    }
     let verifier = opentrain::webhook::Verifier::new(hook.secret.expose());
     for r in &got {
-        let sig = r.headers.get("X-OpenTrain-Signature").and_then(|v| v.to_str().ok()).expect("signed");
-        verifier.verify(sig, &r.body).expect("valid signature");
-        assert_eq!(r.headers.get("user-agent").and_then(|v| v.to_str().ok()), Some("OpenTrain-Webhooks/1.0"));
+        let headers = r.headers();
+        let sig = headers.get("X-OpenTrain-Signature").and_then(|v| v.to_str().ok()).expect("signed");
+        verifier.verify(sig, r.body_ref()).expect("valid signature");
+        assert_eq!(headers.get("user-agent").and_then(|v| v.to_str().ok()), Some("OpenTrain-Webhooks/1.0"));
     }
     let status = agent
         .client

@@ -26,11 +26,8 @@ async fn the_whole_lifecycle_through_the_library() {
     // against every API response below.
     let link = sandbox.sign_in_link();
     let human = Human::sign_in(&link).await.expect("the human signs in");
-    let receiver = wiremock::MockServer::start().await;
-    wiremock::Mock::given(wiremock::matchers::method("POST"))
-        .respond_with(wiremock::ResponseTemplate::new(200))
-        .mount(&receiver)
-        .await;
+    let receiver = httpmock::MockServer::start_async().await;
+    let (deliveries, _) = super::respond_in_turn(&receiver, &[200]).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let mut store = CredentialsFile::load(dir.path().join("cli.json")).expect("credentials file");
     let started = Instant::now();
@@ -138,7 +135,7 @@ async fn the_whole_lifecycle_through_the_library() {
     let hook = c
         .create_webhook()
         .body(types::CreateWebhookRequest {
-            url: format!("{}/opentrain", receiver.uri()),
+            url: receiver.url("/opentrain"),
             event_types: [
                 "proposal.received",
                 "proposal.status_changed",
@@ -292,25 +289,23 @@ async fn the_whole_lifecycle_through_the_library() {
     // Every event after the subscription reached the webhook, signed with its secret.
     let after: Vec<String> =
         events.events.iter().filter(|e| e.id.parse::<u64>().unwrap_or(0) > 0).map(|e| e.id.clone()).collect();
-    let mut received = Vec::new();
-    for _ in 0..100 {
-        received = receiver.received_requests().await.unwrap_or_default();
-        let ids: BTreeSet<String> = received
-            .iter()
-            .filter_map(|r| serde_json::from_slice::<Value>(&r.body).ok())
-            .filter_map(|v| v["id"].as_str().map(str::to_string))
-            .collect();
-        if ids.len() >= 15 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    let received = deliveries
+        .until(|all| {
+            let ids: BTreeSet<String> = all
+                .iter()
+                .filter_map(|r| serde_json::from_slice::<Value>(r.body_ref()).ok())
+                .filter_map(|v| v["id"].as_str().map(str::to_string))
+                .collect();
+            ids.len() >= 15
+        })
+        .await;
     assert!(received.len() >= 15, "deliveries: {} of {} events", received.len(), after.len());
     for r in &received {
-        let sig = r.headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok()).expect("signature header");
-        verifier.verify(sig, &r.body).expect("the library's checker accepts the sandbox's signature");
-        assert!(r.headers.get("X-OpenTrain-Delivery").is_some() && r.headers.get("X-OpenTrain-Event").is_some());
-        assert!(Verifier::new("whsec_wrong").verify(sig, &r.body).is_err());
+        let headers = r.headers();
+        let sig = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok()).expect("signature header");
+        verifier.verify(sig, r.body_ref()).expect("the library's checker accepts the sandbox's signature");
+        assert!(headers.get("X-OpenTrain-Delivery").is_some() && headers.get("X-OpenTrain-Event").is_some());
+        assert!(Verifier::new("whsec_wrong").verify(sig, r.body_ref()).is_err());
     }
 
     // No API response ever carried the person's sign-in secret, the way to it, or the session's

@@ -275,14 +275,67 @@ impl Recorder {
     }
 }
 
-/// Makes `server` answer POSTs with `statuses` in turn, the last one for every further request.
-pub async fn respond_in_turn(server: &wiremock::MockServer, statuses: &[u16]) {
-    let last = statuses.len().saturating_sub(1);
-    for (i, status) in statuses.iter().enumerate() {
-        let mock = wiremock::Mock::given(wiremock::matchers::method("POST"))
-            .respond_with(wiremock::ResponseTemplate::new(*status))
-            .with_priority(u8::try_from(i + 1).unwrap_or(u8::MAX));
-        let mock = if i < last { mock.up_to_n_times(1) } else { mock };
-        mock.mount(server).await;
+/// Every request a webhook receiver was sent, in arrival order, with a signal on each arrival so
+/// that a test waits for the deliveries it expects instead of polling.
+#[derive(Clone)]
+pub struct Deliveries(tokio::sync::watch::Sender<Vec<httpmock::HttpMockRequest>>);
+
+impl Deliveries {
+    fn new() -> Self {
+        Self(tokio::sync::watch::channel(Vec::new()).0)
     }
+
+    /// A responder that keeps the request and answers `status`.
+    fn recorder(&self, status: u16) -> impl Fn(&httpmock::HttpMockRequest) -> httpmock::HttpMockResponse + use<> {
+        let log = self.0.clone();
+        move |req| {
+            log.send_modify(|all| all.push(req.clone()));
+            httpmock::HttpMockResponse::builder().status(status).build()
+        }
+    }
+
+    /// Waits (10 s at most, far beyond the sandbox's millisecond retries) until what arrived
+    /// satisfies `enough`, then returns everything that arrived; the caller's assertions say
+    /// what was missing when the wait ran out.
+    pub async fn until(
+        &self,
+        enough: impl FnMut(&Vec<httpmock::HttpMockRequest>) -> bool,
+    ) -> Vec<httpmock::HttpMockRequest> {
+        let mut rx = self.0.subscribe();
+        let _ = tokio::time::timeout(Duration::from_secs(10), rx.wait_for(enough)).await;
+        self.0.borrow().clone()
+    }
+}
+
+/// Makes `server` answer POSTs with `statuses` in turn, the last one for every further request,
+/// and anything else with 404; every request it receives, answered or not, is kept in the
+/// returned [`Deliveries`]. The mocks come back in the order of `statuses`, for hit counts.
+pub async fn respond_in_turn<'a>(
+    server: &'a httpmock::MockServer,
+    statuses: &[u16],
+) -> (Deliveries, Vec<httpmock::Mock<'a>>) {
+    let deliveries = Deliveries::new();
+    let last = statuses.len().saturating_sub(1);
+    let mut mocks = Vec::new();
+    // httpmock serves a request with the earliest-created mock that matches and is not used up.
+    for (i, status) in statuses.iter().enumerate() {
+        let respond = deliveries.recorder(*status);
+        let mock = server
+            .mock_async(|when, then| {
+                when.method(httpmock::Method::POST);
+                let then = then.respond_with(respond);
+                if i < last {
+                    then.up_to_n_times(1);
+                }
+            })
+            .await;
+        mocks.push(mock);
+    }
+    let unmatched = deliveries.recorder(404);
+    server
+        .mock_async(|_when, then| {
+            then.respond_with(unmatched);
+        })
+        .await;
+    (deliveries, mocks)
 }
