@@ -380,10 +380,13 @@ pub async fn wait_for_approval(
                 "waitTimedOut": true,
                 "waitedSeconds": waited.as_secs(),
             });
+            let url = last.as_ref().and_then(|a| a.approval_url.clone());
             let text = format!(
-                "Still pending after {} s: the human has not decided yet.\n{}",
+                "Still pending after {} s: the human has not decided yet (nothing was executed).\nNext: {}call \
+                 {} again with approvalId {id} to keep waiting; never repeat the action that created it.",
                 waited.as_secs(),
-                summary::success(tool, &value)
+                url.map(|u| format!("make sure the human has opened {u}; ")).unwrap_or_default(),
+                tool.name
             );
             result::ok(tool, value, Some(text))
         }
