@@ -2,27 +2,24 @@
 
 use std::time::Duration;
 
+use httpmock::MockServer;
 use opentrain::{
     Error, Run,
     approvals::{ApprovalWait, wait_for_approval},
     types,
 };
+use opentrain_httpmock::operations::{EndContractThen, EndContractWhen, GetApprovalWhen};
 use serde_json::json;
-use wiremock::{
-    Mock, MockServer, ResponseTemplate,
-    matchers::{method, path},
-};
 
-use super::{client, sequence};
+use super::{Answer, Reply, answer, client, sequence, typed};
 
-const AP: &str = "/api/public/v1/approvals/ap_1";
-
-fn approval(status: &str) -> ResponseTemplate {
+fn approval(status: &str) -> Answer {
     let result = if status == "confirmed" { json!({"invoiceId": "inv_1"}) } else { json!(null) };
-    ResponseTemplate::new(200).set_body_json(json!({"approval": {
+    let body = json!({"approval": {
         "id": "ap_1", "type": "milestone_fund", "status": status, "contractId": "c_1", "milestoneId": "m_1",
         "jobId": "j_1", "approvalUrl": "https://app.opentrain.ai/approvals/ap_1", "expiresAt": "2026-06-15T10:00:00.000Z",
-        "resolvedAt": null, "result": result, "createdAt": "2026-06-12T10:00:00.000Z"}}))
+        "resolvedAt": null, "result": result, "createdAt": "2026-06-12T10:00:00.000Z"}});
+    answer(move |then| then.json(200, body))
 }
 
 fn fast() -> ApprovalWait {
@@ -34,8 +31,9 @@ fn fast() -> ApprovalWait {
 }
 
 async fn server_answering(statuses: &[&str]) -> MockServer {
-    let server = MockServer::start().await;
-    sequence(&server, "GET", AP, statuses.iter().map(|s| approval(s)).collect()).await;
+    let server = MockServer::start_async().await;
+    let poll = |when| GetApprovalWhen::new(when).approval_id("ap_1").into_inner();
+    sequence(&server, poll, statuses.iter().map(|s| approval(s)).collect()).await;
     server
 }
 
@@ -95,23 +93,25 @@ async fn a_five_second_wait_against_a_stalled_api_ends_in_about_five_seconds() {
 
 #[tokio::test]
 async fn co_signed_calls_come_back_as_typed_pending_approvals() {
-    let server = MockServer::start().await;
+    let server = MockServer::start_async().await;
     let pending = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/examples/money__POST_contracts_{contractId}_end__response__202-concept.json"
     ))
     .expect("fixture");
-    Mock::given(method("POST"))
-        .and(path("/api/public/v1/contracts/c_1/end"))
-        .respond_with(ResponseTemplate::new(202).set_body_raw(pending, "application/json"))
-        .mount(&server)
+    server
+        .mock_async(|when, then| {
+            EndContractWhen::new(when).contract_id("c_1");
+            then.raw(202, pending, "application/json");
+        })
         .await;
-    Mock::given(method("POST"))
-        .and(path("/api/public/v1/contracts/c_2/end"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"ok": true, "contractId": "c_2", "status": "ended"})),
-        )
-        .mount(&server)
+    let ended = json!({"ok": true, "contractId": "c_2", "status": "ended"});
+    let ended: types::EndContractResult = typed(ended);
+    server
+        .mock_async(|when, then| {
+            EndContractWhen::new(when).contract_id("c_2");
+            EndContractThen::new(then).ok(&ended);
+        })
         .await;
     let c = client(&server).0;
     let first = c.end_contract().contract_id("c_1").send().run().await.expect("202");

@@ -3,19 +3,15 @@
 
 use std::time::Duration;
 
+use httpmock::{MockServer, When};
 use opentrain::{
     ConfigError, CredentialsFile, Error, Token,
     claim::{self, ClaimState, ClaimWait, RegisterOptions},
 };
+use opentrain_httpmock::operations::{PollAgentTokenWhen, RegisterAgentWhen, StartClaimThen, StartClaimWhen};
 use serde_json::json;
-use wiremock::{
-    Mock, MockServer, ResponseTemplate,
-    matchers::{body_string_contains, method, path},
-};
 
-use super::{client, sequence};
-
-const TOKEN: &str = "/api/agent/oauth/token";
+use super::{Answer, Reply, answer, calls, client, sequence, strays, typed};
 
 fn fast_wait() -> ClaimWait {
     ClaimWait {
@@ -25,8 +21,14 @@ fn fast_wait() -> ClaimWait {
     }
 }
 
-fn oauth(error: &str) -> ResponseTemplate {
-    ResponseTemplate::new(400).set_body_json(json!({"error": error, "error_description": format!("state {error}")}))
+fn oauth(error: &str) -> Answer {
+    let body = json!({"error": error, "error_description": format!("state {error}")});
+    answer(move |then| then.json(400, body))
+}
+
+/// A claim poll: the token endpoint, whatever the form says.
+fn poll(when: When) -> When {
+    PollAgentTokenWhen::new(when).into_inner()
 }
 
 fn store_with(dir: &tempfile::TempDir, body: &str) -> CredentialsFile {
@@ -37,14 +39,15 @@ fn store_with(dir: &tempfile::TempDir, body: &str) -> CredentialsFile {
 
 #[tokio::test]
 async fn register_saves_both_tokens_and_refuses_to_overwrite_without_force() {
-    let server = MockServer::start().await;
+    let server = MockServer::start_async().await;
     let body = registration_fixture();
-    Mock::given(method("POST"))
-        .and(path("/api/agent/identity"))
-        .and(body_string_contains("Claude Code"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(&body))
-        .mount(&server)
+    let identity = server
+        .mock_async(|when, then| {
+            RegisterAgentWhen::new(when).into_inner().body_includes("Claude Code");
+            then.json(200, body.clone());
+        })
         .await;
+    let stray = strays(&server).await;
     let dir = tempfile::tempdir().expect("tmp");
     let mut store = CredentialsFile::load(dir.path().join("cli.json")).expect("empty");
     let (c, _) = client(&server);
@@ -53,7 +56,7 @@ async fn register_saves_both_tokens_and_refuses_to_overwrite_without_force() {
     let again = CredentialsFile::load(store.path()).expect("reload");
     assert_eq!(again.api_token().as_ref().map(Token::expose), body["access_token"].as_str());
     assert_eq!(again.claim_token().as_ref().map(Token::expose), body["claim_token"].as_str());
-    assert_eq!(again.base_url(), Some(server.uri().as_str()));
+    assert_eq!(again.base_url(), Some(server.base_url().as_str()));
     assert!(
         !format!("{reg:?}").contains(body["access_token"].as_str().unwrap_or("?")),
         "Debug of the registration hides the token"
@@ -61,19 +64,21 @@ async fn register_saves_both_tokens_and_refuses_to_overwrite_without_force() {
 
     let err = claim::register(&c, &mut store, &opts).await.expect_err("already registered");
     assert!(matches!(err, Error::Config(ConfigError::CredentialsExist { .. })), "{err}");
-    assert_eq!(server.received_requests().await.unwrap_or_default().len(), 1, "the refusal made no request");
+    assert_eq!(calls([&identity, &stray]).await, 1, "the refusal made no request");
     claim::register(&c, &mut store, &RegisterOptions { force: true, ..opts }).await.expect("forced");
 }
 
 #[tokio::test]
 async fn start_claim_uses_the_saved_claim_token() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/agent/identity/claim"))
-        .and(body_string_contains("ot_clm_saved"))
-        .and(body_string_contains("owner@example.com"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"user_code": "439218", "verification_uri": "https://app.opentrain.ai/claim?token=ot_cat_x", "expires_in": 1800, "interval": 5, "email_sent": true})))
-        .mount(&server)
+    let server = MockServer::start_async().await;
+    let attempt = typed(
+        json!({"user_code": "439218", "verification_uri": "https://app.opentrain.ai/claim?token=ot_cat_x", "expires_in": 1800, "interval": 5, "email_sent": true}),
+    );
+    server
+        .mock_async(|when, then| {
+            StartClaimWhen::new(when).into_inner().body_includes("ot_clm_saved").body_includes("owner@example.com");
+            StartClaimThen::new(then).ok(&attempt);
+        })
         .await;
     let dir = tempfile::tempdir().expect("tmp");
     let store = store_with(&dir, r#"{"apiToken":"ot_pat_pre","claimToken":"ot_clm_saved"}"#);
@@ -88,16 +93,23 @@ async fn start_claim_uses_the_saved_claim_token() {
 
 #[tokio::test]
 async fn polling_goes_through_pending_and_slow_down_to_the_new_token() {
-    let server = MockServer::start().await;
-    sequence(
+    let server = MockServer::start_async().await;
+    // Every poll must be the form grant carrying the saved claim token, or no answer matches it.
+    let form = |when| {
+        poll(when)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body_includes("grant_type=urn%3Aopentrain%3Aagent-auth%3Agrant-type%3Aclaim")
+            .body_includes("claim_token=ot_clm_saved")
+    };
+    let claimed = json!({"access_token": "ot_pat_post_claim", "token_type": "bearer", "scopes": ["jobs:read", "proposals:write"]});
+    let polls = sequence(
         &server,
-        "POST",
-        TOKEN,
+        form,
         vec![
             oauth("authorization_pending"),
             oauth("slow_down"),
             oauth("authorization_pending"),
-            ResponseTemplate::new(200).set_body_json(json!({"access_token": "ot_pat_post_claim", "token_type": "bearer", "scopes": ["jobs:read", "proposals:write"]})),
+            answer(move |then| then.json(200, claimed)),
         ],
     )
     .await;
@@ -131,23 +143,15 @@ async fn polling_goes_through_pending_and_slow_down_to_the_new_token() {
         json!({"apiToken": "ot_pat_post_claim", "baseUrl": "http://x", "keep": 1}),
         "token replaced, claim token dropped"
     );
-    let form = &server.received_requests().await.unwrap_or_default()[0];
-    assert_eq!(
-        form.headers.get("content-type").and_then(|v| v.to_str().ok()),
-        Some("application/x-www-form-urlencoded")
-    );
-    let sent = String::from_utf8_lossy(&form.body);
-    assert!(
-        sent.contains("grant_type=urn%3Aopentrain%3Aagent-auth%3Agrant-type%3Aclaim")
-            && sent.contains("claim_token=ot_clm_saved"),
-        "{sent}"
-    );
+    for each in &polls {
+        each.assert_calls_async(1).await;
+    }
 }
 
 #[tokio::test]
 async fn expired_token_ends_the_wait_and_leaves_credentials_alone() {
-    let server = MockServer::start().await;
-    sequence(&server, "POST", TOKEN, vec![oauth("authorization_pending"), oauth("expired_token")]).await;
+    let server = MockServer::start_async().await;
+    sequence(&server, poll, vec![oauth("authorization_pending"), oauth("expired_token")]).await;
     let dir = tempfile::tempdir().expect("tmp");
     let original = r#"{"apiToken":"ot_pat_pre","claimToken":"ot_clm_saved"}"#;
     let mut store = store_with(&dir, original);
@@ -159,8 +163,13 @@ async fn expired_token_ends_the_wait_and_leaves_credentials_alone() {
 
 #[tokio::test]
 async fn the_wait_is_bounded_by_its_timeout() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST")).and(path(TOKEN)).respond_with(oauth("authorization_pending")).mount(&server).await;
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            poll(when);
+            oauth("authorization_pending")(then);
+        })
+        .await;
     let dir = tempfile::tempdir().expect("tmp");
     let mut store = store_with(&dir, r#"{"claimToken":"ot_clm_saved"}"#);
     let wait = ClaimWait { timeout: Duration::from_millis(60), ..fast_wait() };
@@ -182,13 +191,15 @@ fn registration_fixture() -> serde_json::Value {
 
 #[tokio::test]
 async fn two_concurrent_registrations_on_one_file_create_one_account() {
-    let server = MockServer::start().await;
+    let server = MockServer::start_async().await;
     let body = registration_fixture();
-    Mock::given(method("POST"))
-        .and(path("/api/agent/identity"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(&body).set_delay(Duration::from_millis(400)))
-        .mount(&server)
+    let identity = server
+        .mock_async(|when, then| {
+            RegisterAgentWhen::new(when);
+            then.json(200, body.clone()).delay(Duration::from_millis(400));
+        })
         .await;
+    let stray = strays(&server).await;
     let dir = tempfile::tempdir().expect("tmp");
     let file = dir.path().join("cli.json");
     // Both handles are loaded before either registers: each alone would see no account.
@@ -198,7 +209,7 @@ async fn two_concurrent_registrations_on_one_file_create_one_account() {
     let opts = RegisterOptions::default();
     let (a, b) = tokio::join!(claim::register(&c, &mut first, &opts), claim::register(&c, &mut second, &opts));
 
-    assert_eq!(server.received_requests().await.unwrap_or_default().len(), 1, "exactly one account was created");
+    assert_eq!(calls([&identity, &stray]).await, 1, "exactly one account was created");
     let refused =
         [&a, &b].iter().filter(|r| matches!(r, Err(Error::Config(ConfigError::CredentialsExist { .. })))).count();
     assert_eq!((a.is_ok() as usize + b.is_ok() as usize, refused), (1, 1), "{a:?} / {b:?}");
@@ -209,15 +220,13 @@ async fn two_concurrent_registrations_on_one_file_create_one_account() {
 
 #[tokio::test]
 async fn a_stop_never_cancels_a_poll_in_flight_and_the_token_it_brings_is_saved() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(TOKEN))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"access_token": "ot_pat_post_claim", "token_type": "bearer"}))
-                .set_delay(Duration::from_millis(300)),
-        )
-        .mount(&server)
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            poll(when);
+            then.json(200, json!({"access_token": "ot_pat_post_claim", "token_type": "bearer"}))
+                .delay(Duration::from_millis(300));
+        })
         .await;
     let dir = tempfile::tempdir().expect("tmp");
     let mut store = store_with(&dir, r#"{"apiToken":"ot_pat_pre","claimToken":"ot_clm_saved"}"#);
@@ -234,8 +243,14 @@ async fn a_stop_never_cancels_a_poll_in_flight_and_the_token_it_brings_is_saved(
 
 #[tokio::test]
 async fn a_stop_between_polls_ends_the_wait_with_the_claim_still_pending() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST")).and(path(TOKEN)).respond_with(oauth("authorization_pending")).mount(&server).await;
+    let server = MockServer::start_async().await;
+    let token = server
+        .mock_async(|when, then| {
+            poll(when);
+            oauth("authorization_pending")(then);
+        })
+        .await;
+    let stray = strays(&server).await;
     let dir = tempfile::tempdir().expect("tmp");
     let original = r#"{"apiToken":"ot_pat_pre","claimToken":"ot_clm_saved"}"#;
     let mut store = store_with(&dir, original);
@@ -256,17 +271,18 @@ async fn a_stop_between_polls_ends_the_wait_with_the_claim_still_pending() {
     .await
     .expect("no error");
     assert!(got.is_none(), "stopped, not claimed");
-    assert_eq!(server.received_requests().await.unwrap_or_default().len(), 1);
+    assert_eq!(calls([&token, &stray]).await, 1);
     assert_eq!(std::fs::read_to_string(store.path()).expect("read"), original, "the claim token is kept to resume");
 }
 
 #[tokio::test]
 async fn a_stalled_poll_is_cut_off_at_the_wait_deadline() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(TOKEN))
-        .respond_with(oauth("authorization_pending").set_delay(Duration::from_secs(20)))
-        .mount(&server)
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            poll(when);
+            oauth("authorization_pending")(then).delay(Duration::from_secs(20));
+        })
         .await;
     let dir = tempfile::tempdir().expect("tmp");
     let mut store = store_with(&dir, r#"{"claimToken":"ot_clm_saved"}"#);

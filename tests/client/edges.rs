@@ -9,18 +9,16 @@ use std::{
     time::{Duration, Instant},
 };
 
+use httpmock::MockServer;
 use opentrain::{Client, Error, Run, Token, raw};
+use opentrain_httpmock::operations::{GetAuthMeWhen, GetCreditTopUpWhen, PollAgentTokenWhen, SendMessageWhen};
 use serde_json::json;
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::{TcpListener, TcpStream},
 };
-use wiremock::{
-    Mock, MockServer, ResponseTemplate,
-    matchers::{method, path},
-};
 
-use super::client;
+use super::{Reply, calls, client, strays};
 
 const SEND: &str = "/api/public/v1/messages";
 const ME: &str = "/api/public/v1/auth/me";
@@ -121,54 +119,65 @@ fn client_for(base: &str) -> opentrain::ClientBuilder {
 
 #[tokio::test]
 async fn a_redirected_post_is_an_error_and_nothing_reaches_the_target() {
-    let target = MockServer::start().await;
-    Mock::given(method("GET")).respond_with(ResponseTemplate::new(200).set_body_json(json!({}))).mount(&target).await;
+    let target = MockServer::start_async().await;
+    let followed = target
+        .mock_async(|when, then| {
+            when.method("GET");
+            then.json(200, json!({}));
+        })
+        .await;
+    let stray = strays(&target).await;
     for status in [301, 302, 303, 307, 308] {
-        let server = MockServer::start().await;
-        let location = format!("{}{SEND}?token=ot_pat_in_location", target.uri());
-        Mock::given(method("POST"))
-            .and(path(SEND))
-            .respond_with(ResponseTemplate::new(status).insert_header("Location", location.as_str()))
-            .mount(&server)
+        let server = MockServer::start_async().await;
+        let location = format!("{}{SEND}?token=ot_pat_in_location", target.base_url());
+        server
+            .mock_async(|when, then| {
+                SendMessageWhen::new(when);
+                then.status(status).header("Location", location.as_str());
+            })
             .await;
         let err = client(&server).0.send_message().body(message()).send().run().await.expect_err("a 3xx is no success");
         let shown = err.to_string();
         assert_eq!(err.status(), Some(status), "{shown}");
-        assert!(shown.contains(&format!("HTTP {status} redirect to {}", target.uri())), "{shown}");
+        assert!(shown.contains(&format!("HTTP {status} redirect to {}", target.base_url())), "{shown}");
         assert!(shown.contains("not followed"), "{shown}");
         assert!(!shown.contains("in_location"), "the Location is redacted: {shown}");
     }
-    assert!(target.received_requests().await.unwrap_or_default().is_empty(), "no request followed a redirect");
+    assert_eq!(calls([&followed, &stray]).await, 0, "no request followed a redirect");
 }
 
 #[tokio::test]
 async fn a_claim_poll_answered_307_does_not_resend_the_claim_token() {
-    let target = MockServer::start().await;
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/agent/oauth/token"))
-        .respond_with(ResponseTemplate::new(307).insert_header("Location", format!("{}/steal", target.uri()).as_str()))
-        .mount(&server)
+    let target = MockServer::start_async().await;
+    let stolen = strays(&target).await;
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            PollAgentTokenWhen::new(when);
+            then.status(307).header("Location", format!("{}/steal", target.base_url()));
+        })
         .await;
     let claim = Token::new("ot_clm_redirect_me_please");
     let err = opentrain::claim::poll_once(&client(&server).0, &claim).await.expect_err("307");
     assert_eq!(err.status(), Some(307));
     assert!(err.to_string().contains("/steal"), "{err}");
-    assert!(target.received_requests().await.unwrap_or_default().is_empty(), "the claim token went nowhere else");
+    assert_eq!(stolen.calls_async().await, 0, "the claim token went nowhere else");
 }
 
 #[tokio::test]
 async fn a_redirected_get_is_an_error_too() {
-    let target = MockServer::start().await;
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(ME))
-        .respond_with(ResponseTemplate::new(301).insert_header("Location", format!("{}{ME}", target.uri()).as_str()))
-        .mount(&server)
+    let target = MockServer::start_async().await;
+    let stolen = strays(&target).await;
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            GetAuthMeWhen::new(when);
+            then.status(301).header("Location", format!("{}{ME}", target.base_url()));
+        })
         .await;
     let err = client(&server).0.get_auth_me().send().run().await.expect_err("301");
     assert!(matches!(err, Error::InvalidResponse { status: Some(301), .. }), "{err:?}");
-    assert!(target.received_requests().await.unwrap_or_default().is_empty(), "the token went nowhere else");
+    assert_eq!(stolen.calls_async().await, 0, "the token went nowhere else");
 }
 
 // ---- 2. Deadlines ------------------------------------------------------------------------------
@@ -214,18 +223,16 @@ async fn within_bounds_every_call_inside_it() {
 #[tokio::test]
 async fn a_retry_after_beyond_the_deadline_returns_the_429_at_once() {
     // Before: the client slept the full Retry-After (60 s, twice).
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(ME))
-        .respond_with(
-            ResponseTemplate::new(429)
-                .insert_header("Retry-After", "60")
-                .set_body_json(json!({"error": "slow down", "code": "RATE_LIMITED"})),
-        )
-        .mount(&server)
+    let server = MockServer::start_async().await;
+    let limited = server
+        .mock_async(|when, then| {
+            GetAuthMeWhen::new(when);
+            then.header("Retry-After", "60").json(429, json!({"error": "slow down", "code": "RATE_LIMITED"}));
+        })
         .await;
+    let stray = strays(&server).await;
     let c = Client::builder()
-        .base_url(server.uri())
+        .base_url(server.base_url())
         .token(Token::new("ot_pat_x_deadline"))
         .deadline(Duration::from_secs(5))
         .build()
@@ -236,7 +243,7 @@ async fn a_retry_after_beyond_the_deadline_returns_the_429_at_once() {
     let api = err.as_api().expect("the 429 itself");
     assert_eq!((api.status, api.retry_after), (429, Some(60)));
     assert!(err.to_string().contains("retry after 60 s"), "says when to retry: {err}");
-    assert_eq!(server.received_requests().await.unwrap_or_default().len(), 1);
+    assert_eq!(calls([&limited, &stray]).await, 1);
 }
 
 // ---- 3. Response size cap ------------------------------------------------------------------------
@@ -244,11 +251,12 @@ async fn a_retry_after_beyond_the_deadline_returns_the_429_at_once() {
 #[tokio::test]
 async fn a_body_over_the_cap_is_refused_naming_the_limit() {
     // Announced length: refused before reading.
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(ME))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(vec![b' '; 44_000_000], "application/json"))
-        .mount(&server)
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            GetAuthMeWhen::new(when);
+            then.raw(200, vec![b' '; 44_000_000], "application/json");
+        })
         .await;
     let err = client(&server).0.get_auth_me().send().run().await.expect_err("44 MB");
     assert!(matches!(err, Error::InvalidResponse { status: Some(200), .. }), "{err:?}");
@@ -263,16 +271,17 @@ async fn a_body_over_the_cap_is_refused_naming_the_limit() {
 
 #[tokio::test]
 async fn the_cap_is_configurable_and_bodies_under_it_pass() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(ME))
-        .respond_with(ResponseTemplate::new(200).set_body_json(me_body()))
-        .mount(&server)
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            GetAuthMeWhen::new(when);
+            then.json(200, me_body());
+        })
         .await;
-    let small = Client::builder().base_url(server.uri()).max_response_bytes(16).build().expect("client");
+    let small = Client::builder().base_url(server.base_url()).max_response_bytes(16).build().expect("client");
     let err = small.get_auth_me().send().run().await.expect_err("over 16 bytes");
     assert!(err.to_string().contains("16 bytes"), "{err}");
-    let roomy = Client::builder().base_url(server.uri()).max_response_bytes(4096).build().expect("client");
+    let roomy = Client::builder().base_url(server.base_url()).max_response_bytes(4096).build().expect("client");
     assert!(roomy.get_auth_me().send().run().await.is_ok());
 }
 
@@ -280,11 +289,22 @@ async fn the_cap_is_configurable_and_bodies_under_it_pass() {
 
 #[tokio::test]
 async fn dot_and_empty_path_parameters_are_refused_by_every_client() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"balance": {}, "topUp": {"id": "tu_1"}})))
-        .mount(&server)
+    let server = MockServer::start_async().await;
+    let top_up = json!({"balance": {}, "topUp": {"id": "tu_1"}});
+    // The id is matched as written: the typed helper would read its dots as regex wildcards.
+    let dotted = server
+        .mock_async(|when, then| {
+            GetCreditTopUpWhen::new(when).into_inner().path("/api/public/v1/credits/top-ups/tu.1..x");
+            then.json(200, top_up.clone());
+        })
         .await;
+    let any_get = server
+        .mock_async(|when, then| {
+            when.method("GET");
+            then.json(200, top_up.clone());
+        })
+        .await;
+    let stray = strays(&server).await;
     let (typed, _) = client(&server);
     let raw = raw::Client::from_typed(&typed);
     for bad in ["..", ".", ""] {
@@ -298,12 +318,13 @@ async fn dot_and_empty_path_parameters_are_refused_by_every_client() {
         let err = raw.call("get_approval", &raw::Args::default().param("approvalId", bad)).await.expect_err("refused");
         assert!(err.to_string().contains("`approvalId`"), "{bad:?}: {err}");
     }
-    assert!(server.received_requests().await.unwrap_or_default().is_empty(), "nothing was sent");
+    assert_eq!(calls([&dotted, &any_get, &stray]).await, 0, "nothing was sent");
     // Ordinary values, dots inside included, still go through.
     raw.call("get_credit_top_up", &raw::Args::default().param("topUpId", "tu.1..x")).await.expect("sent");
     assert_eq!(
-        server.received_requests().await.unwrap_or_default()[0].url.path(),
-        "/api/public/v1/credits/top-ups/tu.1..x"
+        (dotted.calls_async().await, calls([&any_get, &stray]).await),
+        (1, 0),
+        "the one request went to /api/public/v1/credits/top-ups/tu.1..x"
     );
 }
 

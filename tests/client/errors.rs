@@ -1,13 +1,13 @@
 //! Error envelopes, OAuth errors, HTML error pages and bodies that are not what the spec says.
 
+use httpmock::MockServer;
 use opentrain::{ConfigError, Error, Run, types};
-use serde_json::{Value, json};
-use wiremock::{
-    Mock, MockServer, ResponseTemplate,
-    matchers::{method, path},
+use opentrain_httpmock::operations::{
+    FundMilestoneWhen, GetApprovalWhen, GetCreditsWhen, HireProposalWhen, RegisterAgentWhen,
 };
+use serde_json::{Value, json};
 
-use super::client;
+use super::{Reply, client};
 
 fn fixture(name: &str) -> Value {
     let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/examples").join(name);
@@ -16,12 +16,13 @@ fn fixture(name: &str) -> Value {
 
 #[tokio::test]
 async fn claim_required_envelope_keeps_every_detail() {
-    let server = MockServer::start().await;
+    let server = MockServer::start_async().await;
     let body = fixture("concepts__POST_api_public_v1_proposals_{proposalId}_hire__error_403.json");
-    Mock::given(method("POST"))
-        .and(path("/api/public/v1/proposals/p_1/hire"))
-        .respond_with(ResponseTemplate::new(403).set_body_json(&body))
-        .mount(&server)
+    server
+        .mock_async(|when, then| {
+            HireProposalWhen::new(when).proposal_id("p_1");
+            then.json(403, body.clone());
+        })
         .await;
     let hire = types::HireProposalRequest::builder().milestone(types::HireProposalMilestone::builder().amount(100.0));
     let err = client(&server).0.hire_proposal().proposal_id("p_1").body(hire).send().run().await.expect_err("403");
@@ -37,14 +38,15 @@ async fn claim_required_envelope_keeps_every_detail() {
 
 #[tokio::test]
 async fn payment_method_required_exposes_billing_url_and_retry_after_seconds() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/public/v1/milestones/m_1/fund"))
-        .respond_with(ResponseTemplate::new(409).set_body_json(json!({
-            "error": "Add a payment method", "code": "CONFLICT", "requestId": "r-9",
-            "details": {"reason": "payment_method_required", "billingUrl": "https://app.opentrain.ai/billing", "retryAfterSeconds": 30, "extra": [1, 2]}
-        })))
-        .mount(&server)
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            FundMilestoneWhen::new(when).milestone_id("m_1");
+            then.json(409, json!({
+                "error": "Add a payment method", "code": "CONFLICT", "requestId": "r-9",
+                "details": {"reason": "payment_method_required", "billingUrl": "https://app.opentrain.ai/billing", "retryAfterSeconds": 30, "extra": [1, 2]}
+            }));
+        })
         .await;
     let err = client(&server).0.fund_milestone().milestone_id("m_1").send().run().await.expect_err("409");
     let api = err.as_api().expect("api error");
@@ -55,13 +57,12 @@ async fn payment_method_required_exposes_billing_url_and_retry_after_seconds() {
 
 #[tokio::test]
 async fn agent_endpoints_return_oauth_errors() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/agent/identity"))
-        .respond_with(
-            ResponseTemplate::new(403).set_body_json(fixture("auth__POST_api_agent_identity__error_403.json")),
-        )
-        .mount(&server)
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            RegisterAgentWhen::new(when);
+            then.json(403, fixture("auth__POST_api_agent_identity__error_403.json"));
+        })
         .await;
     let err = client(&server)
         .0
@@ -80,12 +81,13 @@ async fn agent_endpoints_return_oauth_errors() {
 
 #[tokio::test]
 async fn an_html_error_page_keeps_its_status_and_only_a_snippet() {
-    let server = MockServer::start().await;
+    let server = MockServer::start_async().await;
     let page = format!("<html><body><h1>502 Bad Gateway</h1>{}</body></html>", "x".repeat(5000));
-    Mock::given(method("GET"))
-        .and(path("/api/public/v1/credits"))
-        .respond_with(ResponseTemplate::new(502).set_body_raw(page.clone(), "text/html"))
-        .mount(&server)
+    server
+        .mock_async(|when, then| {
+            GetCreditsWhen::new(when);
+            then.raw(502, &page, "text/html");
+        })
         .await;
     let err = client(&server).0.get_credits().send().run().await.expect_err("502 page");
     match &err {
@@ -101,11 +103,12 @@ async fn an_html_error_page_keeps_its_status_and_only_a_snippet() {
 
 #[tokio::test]
 async fn a_success_body_of_the_wrong_shape_is_an_invalid_response() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/public/v1/approvals/ap_1"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw("not json at all, token ot_pat_leak_123", "text/plain"))
-        .mount(&server)
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            GetApprovalWhen::new(when).approval_id("ap_1");
+            then.raw(200, "not json at all, token ot_pat_leak_123", "text/plain");
+        })
         .await;
     let err = client(&server).0.get_approval().approval_id("ap_1").send().run().await.expect_err("not JSON");
     let shown = format!("{err} {err:?}");
@@ -115,14 +118,18 @@ async fn a_success_body_of_the_wrong_shape_is_an_invalid_response() {
 
 #[tokio::test]
 async fn unknown_enum_values_and_fields_do_not_break_a_response() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/public/v1/approvals/ap_1"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "approval": {"id": "ap_1", "type": "invoice_void", "status": "paused", "brandNewField": true},
-            "alsoNew": 1
-        })))
-        .mount(&server)
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            GetApprovalWhen::new(when).approval_id("ap_1");
+            then.json(
+                200,
+                json!({
+                    "approval": {"id": "ap_1", "type": "invoice_void", "status": "paused", "brandNewField": true},
+                    "alsoNew": 1
+                }),
+            );
+        })
         .await;
     let got = client(&server).0.get_approval().approval_id("ap_1").send().run().await.expect("lenient");
     assert_eq!(got.approval.type_.to_string(), "invoice_void");
@@ -147,23 +154,25 @@ fn no_token_says_how_to_get_one_and_secrets_never_show() {
 async fn server_text_echoing_a_held_secret_is_masked_everywhere() {
     // One token shaped like OpenTrain's and one that is not: Token::new remembers both.
     let _held = opentrain::Token::new("plain-unshaped-secret-4242");
-    let server = MockServer::start().await;
+    let server = MockServer::start_async().await;
     let echo = "ot_pat_test_secret plain-unshaped-secret-4242";
-    Mock::given(method("GET"))
-        .and(path("/api/public/v1/credits"))
-        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
-            "error": format!("bad {echo}"), "code": format!("C_{echo}"), "requestId": format!("r-{echo}"),
-            "details": {"nested": {"list": [echo]}, "field": echo, echo: 1}
-        })))
-        .mount(&server)
+    server
+        .mock_async(|when, then| {
+            GetCreditsWhen::new(when);
+            then.json(
+                400,
+                json!({
+                    "error": format!("bad {echo}"), "code": format!("C_{echo}"), "requestId": format!("r-{echo}"),
+                    "details": {"nested": {"list": [echo]}, "field": echo, echo: 1}
+                }),
+            );
+        })
         .await;
-    Mock::given(method("POST"))
-        .and(path("/api/agent/identity"))
-        .respond_with(
-            ResponseTemplate::new(400)
-                .set_body_json(json!({"error": format!("e_{echo}"), "error_description": format!("d {echo}")})),
-        )
-        .mount(&server)
+    server
+        .mock_async(|when, then| {
+            RegisterAgentWhen::new(when);
+            then.json(400, json!({"error": format!("e_{echo}"), "error_description": format!("d {echo}")}));
+        })
         .await;
     let (c, _) = client(&server);
     let api = c.get_credits().send().run().await.expect_err("400");

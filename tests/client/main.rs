@@ -14,8 +14,8 @@ use std::{
     time::Duration,
 };
 
+use httpmock::{Mock, MockServer, Then, When};
 use opentrain::{Client, RetryEvent, RetryPolicy, Token};
-use wiremock::MockServer;
 
 /// The policy under test with delays shrunk so tests run fast; the real defaults are asserted
 /// separately in `transport::default_policy_is_the_official_clis`.
@@ -25,7 +25,7 @@ pub fn fast_policy() -> RetryPolicy {
 
 /// A client for `server` with a token and a recorder of retry decisions.
 pub fn client(server: &MockServer) -> (Client, Arc<Mutex<Vec<RetryEvent>>>) {
-    client_at(&server.uri())
+    client_at(&server.base_url())
 }
 
 pub fn client_at(base: &str) -> (Client, Arc<Mutex<Vec<RetryEvent>>>) {
@@ -41,15 +41,80 @@ pub fn client_at(base: &str) -> (Client, Arc<Mutex<Vec<RetryEvent>>>) {
     (client, events)
 }
 
-/// Answers `answers` in order on `verb path`, the last one for every further request.
-pub async fn sequence(server: &MockServer, verb: &str, at: &str, answers: Vec<wiremock::ResponseTemplate>) {
-    let last = answers.len().saturating_sub(1);
-    for (i, answer) in answers.into_iter().enumerate() {
-        let mock = wiremock::Mock::given(wiremock::matchers::method(verb))
-            .and(wiremock::matchers::path(at))
-            .respond_with(answer)
-            .with_priority(u8::try_from(i + 1).unwrap_or(u8::MAX));
-        let mock = if i < last { mock.up_to_n_times(1) } else { mock };
-        mock.mount(server).await;
+/// Answers in the shape the API gives them; httpmock's `json_body` alone sends no content type.
+pub trait Reply {
+    /// `status` with `body` as `application/json`.
+    fn json(self, status: u16, body: impl Into<serde_json::Value>) -> Self;
+    /// `status` with `body` sent byte for byte as `mime`.
+    fn raw(self, status: u16, body: impl AsRef<[u8]>, mime: &str) -> Self;
+}
+
+impl Reply for Then {
+    fn json(self, status: u16, body: impl Into<serde_json::Value>) -> Self {
+        self.status(status).header("content-type", "application/json").json_body(body)
     }
+
+    fn raw(self, status: u16, body: impl AsRef<[u8]>, mime: &str) -> Self {
+        self.status(status).header("content-type", mime).body(body)
+    }
+}
+
+/// One answer of a [`sequence`], boxed so that answers of different shapes share a list.
+pub type Answer = Box<dyn FnOnce(Then) -> Then>;
+
+/// Boxes `f` as an [`Answer`].
+pub fn answer(f: impl FnOnce(Then) -> Then + 'static) -> Answer {
+    Box::new(f)
+}
+
+/// Answers `answers` in order to requests `matching`, the last one for every further request.
+/// httpmock serves the oldest mock that matches and is not used up, so each earlier answer is
+/// limited to one call. The mocks come back so that a test can count what each one served.
+pub async fn sequence<'a>(
+    server: &'a MockServer,
+    matching: impl Fn(When) -> When,
+    answers: Vec<Answer>,
+) -> Vec<Mock<'a>> {
+    let last = answers.len().saturating_sub(1);
+    let mut mocks = Vec::new();
+    for (i, answer) in answers.into_iter().enumerate() {
+        let mock = server
+            .mock_async(|when, then| {
+                matching(when);
+                let then = answer(then);
+                if i < last {
+                    then.up_to_n_times(1);
+                }
+            })
+            .await;
+        mocks.push(mock);
+    }
+    mocks
+}
+
+/// A catch-all answering 404 like an unmocked route. Made after a test's other mocks, it serves
+/// only what none of them matched, so its count is the requests the test did not expect.
+pub async fn strays(server: &MockServer) -> Mock<'_> {
+    server
+        .mock_async(|_, then| {
+            then.status(404);
+        })
+        .await
+}
+
+/// Requests served by `mocks` together; with [`strays`] among them, every request the server got.
+pub async fn calls<'a, 's: 'a>(mocks: impl IntoIterator<Item = &'a Mock<'s>>) -> usize {
+    let mut total = 0;
+    for mock in mocks {
+        total += mock.calls_async().await;
+    }
+    total
+}
+
+/// `body` as the spec's type `T`, for the typed answers of `opentrain-httpmock`. Asserts that the
+/// type gives back exactly `body`, so the typed answer sends what a raw one would have.
+pub fn typed<T: serde::de::DeserializeOwned + serde::Serialize>(body: serde_json::Value) -> T {
+    let value: T = serde_json::from_value(body.clone()).expect("the body fits the spec's type");
+    assert_eq!(serde_json::to_value(&value).expect("serializes"), body, "the typed answer is the same body");
+    value
 }

@@ -1,13 +1,12 @@
 //! Cursor streams across pages: every item once, in order, then stop.
 
 use futures::TryStreamExt;
+use httpmock::MockServer;
+use opentrain::types::{JobStatus, JobStatusKnown};
+use opentrain_httpmock::operations::{ListCreditLedgerWhen, ListMyJobsWhen, PollUpdatesWhen};
 use serde_json::json;
-use wiremock::{
-    Mock, MockServer, ResponseTemplate,
-    matchers::{method, path, query_param, query_param_is_missing},
-};
 
-use super::client;
+use super::{Reply, calls, client, strays};
 
 fn job(i: usize) -> serde_json::Value {
     json!({"id": format!("j_{i}"), "title": format!("Job {i}"), "status": "OPEN"})
@@ -15,22 +14,20 @@ fn job(i: usize) -> serde_json::Value {
 
 #[tokio::test]
 async fn follows_next_cursor_across_three_pages() {
-    let server = MockServer::start().await;
+    let server = MockServer::start_async().await;
     let pages = [(None, Some("c2"), 0..3), (Some("c2"), Some("c3"), 3..6), (Some("c3"), None, 6..7)];
+    let open = JobStatus::from(JobStatusKnown::Open);
+    let mut mocks = Vec::new();
     for (cursor, next, range) in pages {
         let jobs: Vec<_> = range.map(job).collect();
-        let m = Mock::given(method("GET"))
-            .and(path("/api/public/v1/jobs/mine"))
-            .and(query_param("limit", "3"))
-            .and(query_param("status", "OPEN"));
-        let m = match cursor {
-            Some(c) => m.and(query_param("cursor", c)),
-            None => m.and(query_param_is_missing("cursor")),
-        };
-        m.respond_with(ResponseTemplate::new(200).set_body_json(json!({"jobs": jobs, "nextCursor": next})))
-            .expect(1)
-            .mount(&server)
+        let mock = server
+            .mock_async(|when, then| {
+                // A missing cursor is matched as absent, not as any value.
+                ListMyJobsWhen::new(when).limit(std::num::NonZeroU64::new(3)).status(&open).cursor(cursor);
+                then.json(200, json!({"jobs": jobs, "nextCursor": next}));
+            })
             .await;
+        mocks.push(mock);
     }
     let (c, _) = client(&server);
     let ids: Vec<String> = c
@@ -40,61 +37,60 @@ async fn follows_next_cursor_across_three_pages() {
         .await
         .expect("all pages");
     assert_eq!(ids, (0..7).map(|i| format!("j_{i}")).collect::<Vec<_>>());
+    for mock in &mocks {
+        mock.assert_calls_async(1).await;
+    }
 }
 
 #[tokio::test]
 async fn the_updates_feed_stops_on_has_more_false_and_on_an_echoed_cursor() {
-    let server = MockServer::start().await;
+    let server = MockServer::start_async().await;
     let ev = |id: &str| json!({"id": id, "type": "proposal.received", "apiVersion": "v1", "createdAt": "2026-06-12T10:00:00.000Z", "data": {"proposalId": "p", "jobId": "j"}});
-    Mock::given(method("GET"))
-        .and(path("/api/public/v1/updates"))
-        .and(query_param_is_missing("cursor"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"events": [ev("1"), ev("2")], "nextCursor": "2", "hasMore": true})),
-        )
-        .mount(&server)
+    server
+        .mock_async(|when, then| {
+            PollUpdatesWhen::new(when).cursor(None);
+            then.json(200, json!({"events": [ev("1"), ev("2")], "nextCursor": "2", "hasMore": true}));
+        })
         .await;
-    Mock::given(method("GET"))
-        .and(path("/api/public/v1/updates"))
-        .and(query_param("cursor", "2"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"events": [ev("3")], "nextCursor": "3", "hasMore": false})),
-        )
-        .mount(&server)
+    server
+        .mock_async(|when, then| {
+            PollUpdatesWhen::new(when).cursor("2");
+            then.json(200, json!({"events": [ev("3")], "nextCursor": "3", "hasMore": false}));
+        })
         .await;
     let (c, _) = client(&server);
     let ids: Vec<String> = c.poll_updates_stream(|b| b).map_ok(|e| e.id).try_collect().await.expect("feed");
     assert_eq!(ids, ["1", "2", "3"]);
 
     // Caught up: an empty page echoes the cursor it was given; the stream ends instead of looping.
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/public/v1/updates"))
-        .and(query_param("cursor", "9"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"events": [], "nextCursor": "9"})))
-        .mount(&server)
+    let server = MockServer::start_async().await;
+    let echo = server
+        .mock_async(|when, then| {
+            PollUpdatesWhen::new(when).cursor("9");
+            then.json(200, json!({"events": [], "nextCursor": "9"}));
+        })
         .await;
+    let stray = strays(&server).await;
     let (c, _) = client(&server);
     let n = c.poll_updates_stream(|b| b.cursor("9")).try_collect::<Vec<_>>().await.expect("empty").len();
     assert_eq!(n, 0);
-    assert!(server.received_requests().await.unwrap_or_default().len() <= 2);
+    assert!(calls([&echo, &stray]).await <= 2);
 }
 
 #[tokio::test]
 async fn an_error_mid_stream_is_yielded_and_ends_it() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET")).and(path("/api/public/v1/credits/ledger")).and(query_param_is_missing("cursor"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"entries": [{"id": "l1", "type": "TOP_UP", "amountCents": 1000, "createdAt": "x"}], "nextCursor": "n"})))
-        .mount(&server).await;
-    Mock::given(method("GET"))
-        .and(path("/api/public/v1/credits/ledger"))
-        .and(query_param("cursor", "n"))
-        .respond_with(
-            ResponseTemplate::new(400)
-                .set_body_json(json!({"error": "bad cursor", "code": "BAD_REQUEST", "requestId": "r"})),
-        )
-        .mount(&server)
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            ListCreditLedgerWhen::new(when).cursor(None);
+            then.json(200, json!({"entries": [{"id": "l1", "type": "TOP_UP", "amountCents": 1000, "createdAt": "x"}], "nextCursor": "n"}));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            ListCreditLedgerWhen::new(when).cursor("n");
+            then.json(400, json!({"error": "bad cursor", "code": "BAD_REQUEST", "requestId": "r"}));
+        })
         .await;
     let (c, _) = client(&server);
     let s = c.list_credit_ledger_stream(|b| b);
@@ -106,20 +102,22 @@ async fn an_error_mid_stream_is_yielded_and_ends_it() {
 
 #[tokio::test]
 async fn an_alternating_cursor_is_an_error_not_an_endless_loop() {
-    let server = MockServer::start().await;
+    let server = MockServer::start_async().await;
     // c1 -> c2 -> c1 -> ...: before the fix the stream never ended.
+    let mut mocks = Vec::new();
     for (cursor, next) in [(None, "c1"), (Some("c1"), "c2"), (Some("c2"), "c1")] {
-        let m = Mock::given(method("GET")).and(path("/api/public/v1/jobs/mine"));
-        let m = match cursor {
-            Some(c) => m.and(query_param("cursor", c)),
-            None => m.and(query_param_is_missing("cursor")),
-        };
-        m.respond_with(ResponseTemplate::new(200).set_body_json(json!({"jobs": [job(0)], "nextCursor": next})))
-            .expect(1)
-            .mount(&server)
+        let mock = server
+            .mock_async(|when, then| {
+                ListMyJobsWhen::new(when).cursor(cursor);
+                then.json(200, json!({"jobs": [job(0)], "nextCursor": next}));
+            })
             .await;
+        mocks.push(mock);
     }
     let (c, _) = client(&server);
     let err = c.list_my_jobs_stream(|b| b).try_collect::<Vec<_>>().await.expect_err("a loop is an error");
     assert!(err.to_string().contains("pagination loop"), "{err}");
+    for mock in &mocks {
+        mock.assert_calls_async(1).await;
+    }
 }

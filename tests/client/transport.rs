@@ -2,14 +2,12 @@
 
 use std::time::{Duration, Instant};
 
+use httpmock::{Mock, MockServer, When};
 use opentrain::{Client, Error, RetryPolicy, Run, Token};
+use opentrain_httpmock::operations::{GetApprovalWhen, GetAuthMeWhen, SearchJobsWhen, SendMessageWhen};
 use serde_json::json;
-use wiremock::{
-    Mock, MockServer, ResponseTemplate,
-    matchers::{header, method, path},
-};
 
-use super::{client, client_at, sequence};
+use super::{Answer, Reply, answer, calls, client, client_at, sequence};
 
 const ME: &str = "/api/public/v1/auth/me";
 const SEND: &str = "/api/public/v1/messages";
@@ -18,12 +16,28 @@ fn me_body() -> serde_json::Value {
     json!({"actor": {"userId": "u_1", "email": "owner@example.com"}, "token": {"id": "t_1", "scopes": []}, "account": {"kind": "employer_organization"}})
 }
 
+/// `GET /auth/me` answered with [`me_body`] as sent; the spec's type would drop the empty `scopes`.
+fn me_ok() -> Answer {
+    answer(|then| then.json(200, me_body()))
+}
+
+fn at_me(when: When) -> When {
+    GetAuthMeWhen::new(when).into_inner()
+}
+
 fn envelope(code: &str) -> serde_json::Value {
     json!({"error": "try later", "code": code, "requestId": "req-1"})
 }
 
-async fn requests_to(server: &MockServer, p: &str) -> usize {
-    server.received_requests().await.unwrap_or_default().iter().filter(|r| r.url.path() == p).count()
+/// A catch-all for `p` made after the test's mocks there: it answers 404 like an unmocked route,
+/// so that the mocks at `p` and it together count every request sent to `p`.
+async fn strays_at<'a>(server: &'a MockServer, p: &str) -> Mock<'a> {
+    server
+        .mock_async(|when, then| {
+            when.path(p);
+            then.status(404);
+        })
+        .await
 }
 
 #[test]
@@ -37,14 +51,14 @@ fn default_policy_is_the_official_clis() {
 
 #[tokio::test]
 async fn get_retries_through_503_502_504_to_success() {
-    let server = MockServer::start().await;
-    let failing = |status| ResponseTemplate::new(status).set_body_json(envelope("INTERNAL_ERROR"));
-    let ok = ResponseTemplate::new(200).set_body_json(me_body());
-    sequence(&server, "GET", ME, vec![failing(503), failing(502), ok]).await;
+    let server = MockServer::start_async().await;
+    let failing = |status| answer(move |then| then.json(status, envelope("INTERNAL_ERROR")));
+    let answers = sequence(&server, at_me, vec![failing(503), failing(502), me_ok()]).await;
+    let stray = strays_at(&server, ME).await;
     let (c, events) = client(&server);
     let me = c.get_auth_me().send().run().await.expect("third attempt succeeds");
     assert_eq!(me.actor.email.as_deref(), Some("owner@example.com"));
-    assert_eq!(requests_to(&server, ME).await, 3);
+    assert_eq!(calls(answers.iter().chain([&stray])).await, 3);
     let ev = events.lock().expect("events").clone();
     assert_eq!(ev.iter().map(|e| e.reason.as_str()).collect::<Vec<_>>(), ["HTTP 503", "HTTP 502"]);
     assert_eq!(
@@ -54,40 +68,44 @@ async fn get_retries_through_503_502_504_to_success() {
     );
 
     // 504 is retried the same way.
-    let server = MockServer::start().await;
-    sequence(&server, "GET", ME, vec![ResponseTemplate::new(504), ResponseTemplate::new(200).set_body_json(me_body())])
-        .await;
+    let server = MockServer::start_async().await;
+    let answers = sequence(&server, at_me, vec![answer(|then| then.status(504)), me_ok()]).await;
+    let stray = strays_at(&server, ME).await;
     assert!(client(&server).0.get_auth_me().send().run().await.is_ok());
-    assert_eq!(requests_to(&server, ME).await, 2);
+    assert_eq!(calls(answers.iter().chain([&stray])).await, 2);
 }
 
 #[tokio::test]
 async fn get_gives_up_after_three_attempts_with_the_last_error() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(ME))
-        .respond_with(ResponseTemplate::new(503).set_body_json(envelope("INTERNAL_ERROR")))
-        .mount(&server)
+    let server = MockServer::start_async().await;
+    let down = server
+        .mock_async(|when, then| {
+            at_me(when);
+            then.json(503, envelope("INTERNAL_ERROR"));
+        })
         .await;
+    let stray = strays_at(&server, ME).await;
     let err = client(&server).0.get_auth_me().send().run().await.expect_err("always 503");
-    assert_eq!(requests_to(&server, ME).await, 3);
+    assert_eq!(calls([&down, &stray]).await, 3);
     let api = err.as_api().expect("the envelope of the last answer");
     assert_eq!((api.status, api.code.as_str(), api.request_id.as_deref()), (503, "INTERNAL_ERROR", Some("req-1")));
 }
 
 #[tokio::test]
 async fn post_is_not_retried_on_503() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(SEND))
-        .respond_with(ResponseTemplate::new(503).set_body_json(envelope("INTERNAL_ERROR")))
-        .mount(&server)
+    let server = MockServer::start_async().await;
+    let down = server
+        .mock_async(|when, then| {
+            SendMessageWhen::new(when);
+            then.json(503, envelope("INTERNAL_ERROR"));
+        })
         .await;
+    let stray = strays_at(&server, SEND).await;
     let (c, events) = client(&server);
     let body = opentrain::types::SendMessageRequest::builder().conversation_id("c_1").content("hi");
     let err = c.send_message().body(body).send().run().await.expect_err("503");
     assert_eq!(err.status(), Some(503));
-    assert_eq!(requests_to(&server, SEND).await, 1, "a write that may have reached the server is never repeated");
+    assert_eq!(calls([&down, &stray]).await, 1, "a write that may have reached the server is never repeated");
     assert!(events.lock().expect("events").is_empty());
 }
 
@@ -111,52 +129,55 @@ async fn post_is_retried_when_the_connection_is_refused() {
 
 #[tokio::test]
 async fn not_found_is_never_retried() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/public/v1/approvals/ap_x"))
-        .respond_with(ResponseTemplate::new(404).set_body_json(json!({"error": "No approval", "code": "NOT_FOUND", "requestId": "r", "details": {"resource": "approvals", "approvalId": "ap_x"}})))
-        .mount(&server)
+    let server = MockServer::start_async().await;
+    let missing = server
+        .mock_async(|when, then| {
+            GetApprovalWhen::new(when).approval_id("ap_x");
+            then.json(404, json!({"error": "No approval", "code": "NOT_FOUND", "requestId": "r", "details": {"resource": "approvals", "approvalId": "ap_x"}}));
+        })
         .await;
+    let stray = strays_at(&server, "/api/public/v1/approvals/ap_x").await;
     let err = client(&server).0.get_approval().approval_id("ap_x").send().run().await.expect_err("404");
-    assert_eq!(requests_to(&server, "/api/public/v1/approvals/ap_x").await, 1);
+    assert_eq!(calls([&missing, &stray]).await, 1);
     let api = err.as_api().expect("api error");
     assert_eq!(api.details.as_ref().and_then(|d| d.get("resource")), Some(&json!("approvals")));
 }
 
 #[tokio::test]
 async fn retry_after_is_honoured_for_reads_only() {
-    let server = MockServer::start().await;
-    let limited = ResponseTemplate::new(429).insert_header("Retry-After", "1").set_body_json(envelope("RATE_LIMITED"));
-    sequence(&server, "GET", ME, vec![limited, ResponseTemplate::new(200).set_body_json(me_body())]).await;
+    let server = MockServer::start_async().await;
+    let limited = answer(|then| then.header("Retry-After", "1").json(429, envelope("RATE_LIMITED")));
+    sequence(&server, at_me, vec![limited, me_ok()]).await;
     let (c, events) = client(&server);
     let started = Instant::now();
     assert!(c.get_auth_me().send().run().await.is_ok());
     assert!(started.elapsed() >= Duration::from_secs(1), "waited as Retry-After said");
     assert_eq!(events.lock().expect("events")[0].delay, Duration::from_secs(1));
 
-    Mock::given(method("POST"))
-        .and(path(SEND))
-        .respond_with(
-            ResponseTemplate::new(429).insert_header("Retry-After", "1").set_body_json(envelope("RATE_LIMITED")),
-        )
-        .mount(&server)
+    let send = server
+        .mock_async(|when, then| {
+            SendMessageWhen::new(when);
+            then.header("Retry-After", "1").json(429, envelope("RATE_LIMITED"));
+        })
         .await;
+    let stray = strays_at(&server, SEND).await;
     let body = opentrain::types::SendMessageRequest::builder().conversation_id("c_1").content("hi");
     let err = c.send_message().body(body).send().run().await.expect_err("429");
     assert_eq!(err.as_api().and_then(|a| a.retry_after_seconds()), Some(1.0));
-    assert_eq!(requests_to(&server, SEND).await, 1);
+    assert_eq!(calls([&send, &stray]).await, 1);
 }
 
 #[tokio::test]
 async fn a_read_that_times_out_is_retried_then_reported_as_a_timeout() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(ME))
-        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(5)))
-        .mount(&server)
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            at_me(when);
+            then.status(200).delay(Duration::from_secs(5));
+        })
         .await;
     let c = Client::builder()
-        .base_url(server.uri())
+        .base_url(server.base_url())
         .token(Token::new("ot_pat_x"))
         .retry(super::fast_policy())
         .timeout(Duration::from_millis(150))
@@ -168,37 +189,42 @@ async fn a_read_that_times_out_is_retried_then_reported_as_a_timeout() {
 
 #[tokio::test]
 async fn token_user_agent_and_tokenless_operations() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(ME))
-        .and(header("authorization", "Bearer ot_pat_test_secret"))
-        .and(header("user-agent", opentrain::USER_AGENT))
-        .respond_with(ResponseTemplate::new(200).set_body_json(me_body()))
-        .mount(&server)
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            at_me(when)
+                .header("authorization", "Bearer ot_pat_test_secret")
+                .header("user-agent", opentrain::USER_AGENT);
+            me_ok()(then);
+        })
         .await;
-    Mock::given(method("GET"))
-        .and(path("/api/public/v1/jobs"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"jobs": [], "nextCursor": null})))
-        .mount(&server)
+    // A tokenless operation never carries the token: a search that did would match nothing.
+    let search = server
+        .mock_async(|when, then| {
+            SearchJobsWhen::new(when).into_inner().header_missing("authorization");
+            then.json(200, json!({"jobs": [], "nextCursor": null}));
+        })
         .await;
     let (c, _) = client(&server);
     c.get_auth_me().send().run().await.expect("authorized call");
     c.search_jobs().send().run().await.expect("tokenless search");
-    let reqs = server.received_requests().await.unwrap_or_default();
-    let search = reqs.iter().find(|r| r.url.path() == "/api/public/v1/jobs").expect("search sent");
-    assert!(!search.headers.contains_key("authorization"), "a tokenless operation never carries the token");
+    search.assert_calls_async(1).await;
 }
 
 #[tokio::test]
 async fn base_url_trailing_slash_and_bad_urls() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(ME))
-        .respond_with(ResponseTemplate::new(200).set_body_json(me_body()))
-        .mount(&server)
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            at_me(when);
+            me_ok()(then);
+        })
         .await;
-    let c =
-        Client::builder().base_url(format!("{}/", server.uri())).token(Token::new("ot_pat_x")).build().expect("client");
+    let c = Client::builder()
+        .base_url(format!("{}/", server.base_url()))
+        .token(Token::new("ot_pat_x"))
+        .build()
+        .expect("client");
     assert!(c.get_auth_me().send().run().await.is_ok(), "a trailing slash does not double the path separator");
     let err = Client::builder().base_url("ftp://example.com").build().expect_err("bad scheme");
     assert!(err.to_string().contains("base URL"), "{err}");
