@@ -7,8 +7,8 @@ use std::{
     time::Duration,
 };
 
+use opentrain_httpmock::operations as ops;
 use serde_json::{Value, json};
-use wiremock::{Mock, ResponseTemplate, matchers};
 
 use super::*;
 
@@ -49,7 +49,7 @@ async fn usage_errors_exit_2_and_send_nothing() {
     let last = stderr(&o).lines().last().map(str::to_string).unwrap_or_default();
     assert_eq!(serde_json::from_str::<Value>(&last).expect("envelope")["code"], "USAGE_ERROR");
     fails(t.cmd().arg("proposals"), 2);
-    assert!(t.requests().await.is_empty());
+    assert!(t.requests().is_empty());
 }
 
 #[tokio::test]
@@ -65,20 +65,22 @@ async fn transport_errors_say_what_failed_and_after_how_many_attempts() {
     assert!(err.contains("Connection refused") || err.contains("connect"), "{err}");
 
     // A 503 page that is not JSON is retried (a GET), then reported with its status.
-    Mock::given(matchers::method("GET"))
-        .and(matchers::path("/api/public/v1/credits"))
-        .respond_with(ResponseTemplate::new(503).set_body_string("<html>down</html>"))
-        .expect(3)
-        .mount(&t.server)
+    let down = t
+        .server
+        .mock_async(|when, then| {
+            when.method("GET").path("/api/public/v1/credits");
+            then.status(503).header("content-type", "text/plain").body("<html>down</html>");
+        })
         .await;
     let o = fails(t.cmd().args(["credits", "show"]), 1);
     assert!(stderr(&o).starts_with("Error: GET /api/public/v1/credits: invalid response (HTTP 503)"), "{}", stderr(&o));
+    down.assert_calls_async(3).await;
 }
 
 #[tokio::test]
 async fn a_missing_token_or_a_corrupt_file_is_explained() {
     let t = Cli::start().await;
-    let o = fails(t.bare().args(["jobs", "list", "--base-url", &t.server.uri()]), 1);
+    let o = fails(t.bare().args(["jobs", "list", "--base-url", &t.server.base_url()]), 1);
     assert!(stderr(&o).contains("set OT_API_TOKEN"), "{}", stderr(&o));
     std::fs::create_dir_all(t.config_file().parent().expect("dir")).expect("mkdir");
     std::fs::write(t.config_file(), "{not json").expect("write");
@@ -86,7 +88,7 @@ async fn a_missing_token_or_a_corrupt_file_is_explained() {
     assert!(stderr(&o).contains("is unusable: not valid JSON"), "{}", stderr(&o));
     ok(t.bare().args(["auth", "logout"]));
     assert!(!t.config_file().exists(), "logout removes even a corrupt file");
-    assert!(t.requests().await.is_empty());
+    assert!(t.requests().is_empty());
 }
 
 /// `opentrain jobs search --all | head -1`: the reader goes away mid-stream.
@@ -94,25 +96,19 @@ async fn a_missing_token_or_a_corrupt_file_is_explained() {
 async fn a_closed_pipe_ends_the_process_quietly() {
     let t = Cli::start().await;
     let jobs: Vec<Value> = (0..2000).map(|i| json!({"id": format!("j{i}"), "title": "x".repeat(80)})).collect();
-    Mock::given(matchers::method("GET"))
-        .and(matchers::path("/api/public/v1/jobs"))
-        .and(matchers::query_param_is_missing("cursor"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"jobs": jobs[..5], "nextCursor": "c2"})))
-        .mount(&t.server)
-        .await;
-    Mock::given(matchers::method("GET"))
-        .and(matchers::path("/api/public/v1/jobs"))
-        .and(matchers::query_param("cursor", "c2"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"jobs": jobs, "nextCursor": null}))
-                .set_delay(Duration::from_millis(300)),
-        )
-        .mount(&t.server)
-        .await;
+    typed(&t.server, ops::SearchJobsWhen::new, ops::SearchJobsThen::new, |when, then| {
+        when.cursor(None);
+        json(then.into_inner(), 200, &json!({"jobs": jobs[..5], "nextCursor": "c2"}));
+    })
+    .await;
+    typed(&t.server, ops::SearchJobsWhen::new, ops::SearchJobsThen::new, |when, then| {
+        when.cursor("c2");
+        json(then.into_inner(), 200, &json!({"jobs": jobs, "nextCursor": null})).delay(Duration::from_millis(300));
+    })
+    .await;
     let mut child = t
         .process()
-        .args(["jobs", "search", "--all", "--base-url", &t.server.uri()])
+        .args(["jobs", "search", "--all", "--base-url", &t.server.base_url()])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -129,13 +125,9 @@ async fn a_closed_pipe_ends_the_process_quietly() {
 #[tokio::test]
 async fn ctrl_c_stops_a_wait_cleanly() {
     let t = Cli::start().await;
-    let config = json!({"claimToken": "ot_clm_saved_secret123", "baseUrl": t.server.uri()});
+    let config = json!({"claimToken": "ot_clm_saved_secret123", "baseUrl": t.server.base_url()});
     t.write_config(&config);
-    Mock::given(matchers::method("POST"))
-        .and(matchers::path("/api/agent/oauth/token"))
-        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": "authorization_pending"})))
-        .mount(&t.server)
-        .await;
+    t.on("POST", "/api/agent/oauth/token", 400, json!({"error": "authorization_pending"})).await;
     let child = t
         .process()
         .args(["auth", "claim-status", "--wait", "--interval", "0.05"])
@@ -161,5 +153,5 @@ async fn a_malformed_base_url_is_a_usage_error() {
         let o = fails(t.bare().args(["jobs", "search", "--base-url", bad]), 2);
         assert!(stderr(&o).starts_with("Usage error:") && stderr(&o).contains("base URL"), "{}", stderr(&o));
     }
-    assert!(t.requests().await.is_empty());
+    assert!(t.requests().is_empty());
 }

@@ -16,7 +16,7 @@ async fn an_input_file_over_the_cap_is_refused_without_reading_it_all() {
     let o = fails(t.cmd().args(["jobs", "draft", "create", "--description-file"]).arg(&big), 2);
     let err = stderr(&o);
     assert!(err.contains("big.txt") && err.contains("16 MiB"), "names the file and the limit: {err}");
-    assert!(t.requests().await.is_empty(), "nothing was sent");
+    assert!(t.requests().is_empty(), "nothing was sent");
 }
 
 #[tokio::test]

@@ -1,8 +1,9 @@
 //! `jobs`: drafts from files and `--set`, lists (golden human output, exact `--json`, `--all`),
 //! publish, invite, close, update-published.
 
+use opentrain::types;
+use opentrain_httpmock::operations as ops;
 use serde_json::{Value, json};
-use wiremock::{Mock, ResponseTemplate, matchers};
 
 use super::*;
 
@@ -38,7 +39,7 @@ async fn list_prints_an_aligned_table_with_the_next_step() {
     t.on("GET", "/api/public/v1/jobs/mine", 200, page).await;
     let o = ok(t.cmd().args(["jobs", "list", "--status", "OPEN", "--limit", "3"]));
     insta::assert_snapshot!("jobs_list_human", stdout(&o));
-    assert_eq!(query(&t.only_request().await), [("limit".into(), "3".into()), ("status".into(), "OPEN".into())]);
+    assert_eq!(query(&t.only_request()), [("limit".into(), "3".into()), ("status".into(), "OPEN".into())]);
 }
 
 #[tokio::test]
@@ -58,11 +59,11 @@ async fn search_json_prints_the_exact_response_without_a_token() {
     t.on("GET", "/api/public/v1/jobs", 200, page.clone()).await;
     let o = ok(t.cmd().args(["jobs", "search", "--q", "spanish", "--pay-type", "PAY_PER_HOUR", "--json"]));
     assert_eq!(stdout(&o), serde_json::to_string_pretty(&page).expect("json") + "\n");
-    let r = t.only_request().await;
+    let r = t.only_request();
     assert_eq!(query(&r), [("payType".into(), "PAY_PER_HOUR".into()), ("q".into(), "spanish".into())]);
     assert_eq!(auth_header(&r), None, "search is tokenless: the token is never sent");
     // Tokenless: works with no token configured at all.
-    ok(t.bare().args(["jobs", "search", "--base-url", &t.server.uri()]));
+    ok(t.bare().args(["jobs", "search", "--base-url", &t.server.base_url()]));
 }
 
 #[tokio::test]
@@ -73,13 +74,13 @@ async fn all_follows_cursors_across_pages() {
         (Some("c2"), json!({"jobs": [public_job("j3", "Three")], "nextCursor": "c3"})),
         (Some("c3"), json!({"jobs": [public_job("j4", "Four")], "nextCursor": null})),
     ];
+    let mut mocks = Vec::new();
     for (cursor, body) in &pages {
-        let m = Mock::given(matchers::method("GET")).and(matchers::path("/api/public/v1/jobs"));
-        let m = match cursor {
-            Some(c) => m.and(matchers::query_param("cursor", *c)),
-            None => m.and(matchers::query_param_is_missing("cursor")),
-        };
-        m.respond_with(ResponseTemplate::new(200).set_body_json(body)).expect(2).mount(&t.server).await;
+        let page = typed(&t.server, ops::SearchJobsWhen::new, ops::SearchJobsThen::new, |when, then| {
+            when.cursor(*cursor);
+            json(then.into_inner(), 200, body);
+        });
+        mocks.push(page.await);
     }
     let o = ok(t.cmd().args(["jobs", "search", "--all", "--limit", "2"]));
     let out = stdout(&o);
@@ -92,20 +93,27 @@ async fn all_follows_cursors_across_pages() {
     let docs: Vec<Value> =
         serde_json::Deserializer::from_slice(&o.stdout).into_iter().collect::<Result<_, _>>().expect("JSON stream");
     assert_eq!(docs, pages.iter().map(|(_, b)| b.clone()).collect::<Vec<_>>(), "each page exactly as received");
-    for r in t.requests().await {
+    for r in t.requests() {
         assert!(query(&r).contains(&("limit".into(), "2".into())), "the page size is kept on every page");
+    }
+    for page in mocks {
+        page.assert_calls_async(2).await;
     }
 }
 
 #[tokio::test]
 async fn draft_create_reads_the_description_file_and_prepends_the_title() {
     let t = Cli::start().await;
-    let created = json!({
+    let created: types::JobDraftCreated = serde_json::from_value(json!({
         "ok": true, "jobId": "job_1", "status": "DRAFT", "reviewUrl": "https://app.opentrain.ai/job-post?jobId=job_1",
         "validation": {"publishReady": false, "missingFields": ["pricePerLabel"]},
         "missingFields": [{"field": "pricePerLabel", "label": "Price per label"}]
-    });
-    t.on("POST", "/api/public/v1/job-drafts", 201, created).await;
+    }))
+    .expect("a JobDraftCreated");
+    typed(&t.server, ops::CreateJobDraftWhen::new, ops::CreateJobDraftThen::new, |_, then| {
+        then.created(&created);
+    })
+    .await;
     let file = t.dir.path().join("job.txt");
     std::fs::write(&file, "Label 5,000 Spanish tweets for sentiment.\n").expect("write");
     let o = ok(t.cmd().args(["jobs", "draft", "create", "--description-file"]).arg(&file).args([
@@ -117,7 +125,7 @@ async fn draft_create_reads_the_description_file_and_prepends_the_title() {
         "ext-9",
     ]));
     assert_eq!(
-        json_body(&t.only_request().await),
+        json_body(&t.only_request()),
         json!({
             "rawJobDescription": "Spanish sentiment\n\nLabel 5,000 Spanish tweets for sentiment.\n",
             "idempotencyKey": "k-1", "externalId": "ext-9"
@@ -156,7 +164,7 @@ async fn draft_update_types_set_values_from_the_spec_and_rejects_unknown_keys() 
         "visibility=true",
     ]));
     assert_eq!(
-        json_body(&t.only_request().await),
+        json_body(&t.only_request()),
         json!({
             "experienceLevel": "INTERMEDIATE", "paymentType": "PAY_PER_LABEL", "pricePerLabel": 0.06,
             "headcount": 5, "languages": ["Spanish", "English"], "visibility": true
@@ -172,7 +180,7 @@ async fn draft_update_types_set_values_from_the_spec_and_rejects_unknown_keys() 
     }
     fails(t.cmd().args(["jobs", "draft", "update", "--job-id", "job_1", "--set", "headcount=many"]), 2);
     fails(t.cmd().args(["jobs", "draft", "update", "--job-id", "job_1"]), 2);
-    assert_eq!(t.requests().await.len(), 1, "usage errors send nothing");
+    assert_eq!(t.requests().len(), 1, "usage errors send nothing");
 }
 
 #[tokio::test]
@@ -201,8 +209,8 @@ async fn publish_invite_close_and_update_published() {
     let o = ok(t.cmd().args(["jobs", "update-published", "--job-id", "job_1", "--set", "jobTitle=New title"]));
     assert!(stdout(&o).contains("approved"), "{}", stdout(&o));
 
-    let reqs = t.requests().await;
-    let seen: Vec<String> = reqs.iter().map(|r| format!("{} {}", r.method, r.url.path())).collect();
+    let reqs = t.requests();
+    let seen: Vec<String> = reqs.iter().map(|r| format!("{} {}", r.method_str(), r.uri().path())).collect();
     assert_eq!(
         seen,
         [

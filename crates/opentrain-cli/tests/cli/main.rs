@@ -1,4 +1,4 @@
-//! The `opentrain` binary end to end: assert_cmd against wiremock on 127.0.0.1, with HOME and
+//! The `opentrain` binary end to end: assert_cmd against httpmock on 127.0.0.1, with HOME and
 //! XDG_CONFIG_HOME in a temp dir (never the developer's config) and none of the developer's
 //! OT_/OPENTRAIN_ variables.
 
@@ -16,31 +16,76 @@ mod processes;
 mod secrets;
 mod signals;
 
-use std::{
-    path::PathBuf,
-    process::Output,
-    time::{Duration, Instant},
-};
+use std::{path::PathBuf, process::Output, sync::Arc, time::Duration};
 
+use httpmock::{HttpMockRequest, Mock, MockServer, Then, When};
 use serde_json::Value;
-use wiremock::{
-    Mock, MockServer, ResponseTemplate,
-    matchers::{method, path},
-};
+use tokio::sync::watch;
 
 /// The token the tests configure; no output may ever contain its secret part.
 pub const TOKEN: &str = "ot_pat_test_secret";
 pub const V1: &str = "/api/public/v1";
 
+/// Every request a mock server received, in arrival order, whether a mock answered it or not.
+///
+/// httpmock keeps its request history to itself. Mocks are tried in the order they were
+/// created, so a first mock whose only condition records the request and then declines sees
+/// every request exactly once and never answers one.
+#[derive(Clone, Default)]
+pub struct Journal(Arc<watch::Sender<Vec<HttpMockRequest>>>);
+
+impl Journal {
+    /// A journal of every request `server` receives from now on.
+    pub async fn of(server: &MockServer) -> Self {
+        let journal = Self::default();
+        journal.tap(server).await;
+        journal
+    }
+
+    async fn tap(&self, server: &MockServer) {
+        let log = self.0.clone();
+        server
+            .mock_async(move |when, _| {
+                when.is_true(move |req| {
+                    log.send_modify(|seen| seen.push(req.clone()));
+                    false
+                });
+            })
+            .await;
+    }
+
+    pub fn requests(&self) -> Vec<HttpMockRequest> {
+        self.0.borrow().clone()
+    }
+
+    /// Waits until `n` requests have arrived (for tests that act while a binary runs).
+    pub async fn wait_for(&self, n: usize) {
+        let mut seen = self.0.subscribe();
+        // Only a backstop: the journal signals each request as it arrives.
+        let arrived = tokio::time::timeout(Duration::from_secs(20), seen.wait_for(|r| r.len() >= n)).await;
+        assert!(matches!(arrived, Ok(Ok(_))), "the binary never made {n} requests");
+    }
+}
+
 /// A mock API and a private config directory.
 pub struct Cli {
     pub server: MockServer,
     pub dir: tempfile::TempDir,
+    journal: Journal,
 }
 
 impl Cli {
     pub async fn start() -> Self {
-        Self { server: MockServer::start().await, dir: tempfile::tempdir().expect("temp dir") }
+        let server = MockServer::start_async().await;
+        let journal = Journal::of(&server).await;
+        Self { server, dir: tempfile::tempdir().expect("temp dir"), journal }
+    }
+
+    /// Forgets every mock and every request seen so far.
+    pub async fn reset(&self) {
+        self.server.reset_async().await;
+        self.journal.0.send_modify(Vec::clear);
+        self.journal.tap(&self.server).await;
     }
 
     /// The binary with a clean environment: config in the temp dir, nothing else configured.
@@ -66,7 +111,7 @@ impl Cli {
     /// [`bare`](Self::bare) pointed at the mock with [`TOKEN`] in `OT_API_TOKEN`.
     pub fn cmd(&self) -> assert_cmd::Command {
         let mut c = self.bare();
-        c.env("OT_API_TOKEN", TOKEN).env("OT_API_BASE_URL", self.server.uri());
+        c.env("OT_API_TOKEN", TOKEN).env("OT_API_BASE_URL", self.server.base_url());
         c
     }
 
@@ -86,39 +131,54 @@ impl Cli {
     }
 
     /// Answers `METHOD path` with `status` and a JSON body.
-    pub async fn on(&self, m: &str, p: &str, status: u16, body: Value) {
-        Mock::given(method(m))
-            .and(path(p))
-            .respond_with(ResponseTemplate::new(status).set_body_json(body))
-            .mount(&self.server)
-            .await;
+    pub async fn on(&self, m: &str, p: &str, status: u16, body: Value) -> Mock<'_> {
+        self.server
+            .mock_async(|when, then| {
+                when.method(m).path(p);
+                json(then, status, &body);
+            })
+            .await
     }
 
     /// Every request the mock received, in order.
-    pub async fn requests(&self) -> Vec<wiremock::Request> {
-        self.server.received_requests().await.unwrap_or_default()
+    pub fn requests(&self) -> Vec<HttpMockRequest> {
+        self.journal.requests()
     }
 
     /// The single request the mock received.
-    pub async fn only_request(&self) -> wiremock::Request {
-        let mut r = self.requests().await;
+    pub fn only_request(&self) -> HttpMockRequest {
+        let mut r = self.requests();
         assert_eq!(
             r.len(),
             1,
             "expected exactly one request, got {:?}",
-            r.iter().map(|r| r.url.to_string()).collect::<Vec<_>>()
+            r.iter().map(|r| r.uri().to_string()).collect::<Vec<_>>()
         );
         r.remove(0)
     }
 
     /// Waits until the mock has seen `n` requests (for tests that act while the CLI runs).
     pub async fn wait_for_requests(&self, n: usize) {
-        let start = Instant::now();
-        while self.requests().await.len() < n {
-            assert!(start.elapsed() < Duration::from_secs(20), "the CLI never made {n} requests");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        self.journal.wait_for(n).await;
     }
+}
+
+/// `status` with `body` as JSON, labelled as JSON the way the API labels it.
+pub fn json(then: Then, status: u16, body: &Value) -> Then {
+    then.status(status).header("content-type", "application/json").json_body(body.clone())
+}
+
+/// One operation's typed expectation from `opentrain-httpmock`, so a spec change that renames
+/// the operation, a parameter or a body type breaks the test at compile time. Built with
+/// httpmock's async API (the generated `MockServerExt` methods block), e.g.
+/// `typed(&server, ops::GetAuthMeWhen::new, ops::GetAuthMeThen::new, |when, then| ..)`.
+pub async fn typed<'a, W, T>(
+    server: &'a MockServer,
+    when: fn(When) -> W,
+    then: fn(Then) -> T,
+    spec: impl FnOnce(W, T),
+) -> Mock<'a> {
+    server.mock_async(|w, t| spec(when(w), then(t))).await
 }
 
 /// A documented example body from `tests/fixtures/examples`.
@@ -136,19 +196,19 @@ pub fn stderr(o: &Output) -> String {
 }
 
 /// A request's JSON body.
-pub fn json_body(r: &wiremock::Request) -> Value {
-    serde_json::from_slice(&r.body).expect("JSON body")
+pub fn json_body(r: &HttpMockRequest) -> Value {
+    serde_json::from_slice(r.body_ref()).expect("JSON body")
 }
 
 /// A request's query parameters, sorted by name (the order on the wire is the client's business).
-pub fn query(r: &wiremock::Request) -> Vec<(String, String)> {
-    let mut q: Vec<(String, String)> = r.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+pub fn query(r: &HttpMockRequest) -> Vec<(String, String)> {
+    let mut q = r.query_params();
     q.sort();
     q
 }
 
-pub fn auth_header(r: &wiremock::Request) -> Option<String> {
-    r.headers.get("authorization").and_then(|v| v.to_str().ok()).map(str::to_string)
+pub fn auth_header(r: &HttpMockRequest) -> Option<String> {
+    r.headers().get("authorization").and_then(|v| v.to_str().ok()).map(str::to_string)
 }
 
 /// Runs `cmd`, expecting success, and checks that no token secret leaked into its output.

@@ -1,7 +1,8 @@
 //! `contracts`, `milestones`, `approvals` (including `wait`), `credits` and `payments`.
 
+use opentrain::types;
+use opentrain_httpmock::operations as ops;
 use serde_json::{Value, json};
-use wiremock::{Mock, ResponseTemplate, matchers};
 
 use super::*;
 
@@ -21,11 +22,11 @@ async fn contracts_list_get_and_end_both_ways() {
     let t = Cli::start().await;
     let list = fixture("money__GET_contracts__response.json");
     let one = json!({"contract": list["contracts"][0]});
-    Mock::given(matchers::method("GET"))
-        .and(matchers::path("/api/public/v1/contracts"))
-        .and(matchers::query_param("status", "active"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(&list))
-        .mount(&t.server)
+    t.server
+        .mock_async(|when, then| {
+            when.method("GET").path("/api/public/v1/contracts").query_param("status", "active");
+            json(then, 200, &list);
+        })
         .await;
     t.on("GET", "/api/public/v1/contracts/c_1", 200, one).await;
     t.on("POST", "/api/public/v1/contracts/c_1/end", 200, json!({"ok": true, "contractId": "c_1", "status": "ended"}))
@@ -45,7 +46,7 @@ async fn contracts_list_get_and_end_both_ways() {
     let out = stdout(&o);
     assert!(out.starts_with("Contract end requested: a human must approve it"), "{out}");
     assert!(out.contains("Approve at: https://app.opentrain.ai/approvals/<APPROVAL_ID>"), "{out}");
-    assert_eq!(query(&t.requests().await[0]), [("jobId".into(), "job_1".into()), ("status".into(), "active".into())]);
+    assert_eq!(query(&t.requests()[0]), [("jobId".into(), "job_1".into()), ("status".into(), "active".into())]);
 }
 
 #[tokio::test]
@@ -92,7 +93,7 @@ async fn milestones_create_fund_approve() {
         assert!(out.contains("opentrain approvals wait --approval-id"), "{out}");
     }
     assert_eq!(
-        json_body(&t.requests().await[0]),
+        json_body(&t.requests()[0]),
         json!({"description": "Next 5,000 posts", "amountUsd": 300, "dueDate": "2026-07-15"})
     );
 }
@@ -100,14 +101,14 @@ async fn milestones_create_fund_approve() {
 #[tokio::test]
 async fn approvals_get_and_wait_until_confirmed() {
     let t = Cli::start().await;
-    for (i, status) in ["pending", "pending", "confirmed"].iter().enumerate() {
-        Mock::given(matchers::method("GET"))
-            .and(matchers::path("/api/public/v1/approvals/apr_1"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(approval(status)))
-            .up_to_n_times(if i == 2 { 10 } else { 1 })
-            .with_priority(u8::try_from(i + 1).expect("few"))
-            .mount(&t.server)
-            .await;
+    // Each answer in turn: mocks match in the order they are created and a spent one stops.
+    for (status, times) in [("pending", 1), ("pending", 1), ("confirmed", 10)] {
+        let answer: types::GetApprovalResponse = serde_json::from_value(approval(status)).expect("an approval");
+        typed(&t.server, ops::GetApprovalWhen::new, ops::GetApprovalThen::new, |when, then| {
+            when.approval_id("apr_1");
+            then.ok(&answer).into_inner().up_to_n_times(times);
+        })
+        .await;
     }
     let o = ok(t.cmd().args(["approvals", "get", "--approval-id", "apr_1"]));
     assert!(stdout(&o).contains("Approval apr_1 (milestone_fund): pending"), "{}", stdout(&o));
@@ -145,7 +146,7 @@ async fn credits_show_ledger_top_up_and_status() {
     assert!(stdout(&o).contains("https://checkout.stripe.com/c/pay/"), "{}", stdout(&o));
     let o = ok(t.cmd().args(["credits", "top-up-status", "--top-up-id", "tu_1"]));
     assert!(stdout(&o).contains("PENDING") && stdout(&o).contains("$100.00"), "{}", stdout(&o));
-    assert_eq!(json_body(&t.requests().await[2]), json!({"amountUsd": 100}));
+    assert_eq!(json_body(&t.requests()[2]), json!({"amountUsd": 100}));
 }
 
 #[tokio::test]
@@ -158,7 +159,7 @@ async fn payments_pending() {
     t.on("GET", "/api/public/v1/payments/pending", 200, body).await;
     let o = ok(t.cmd().args(["payments", "pending"]));
     assert!(stdout(&o).contains("PENDING_FUNDING") && stdout(&o).contains("First batch"), "{}", stdout(&o));
-    t.server.reset().await;
+    t.reset().await;
     t.on("GET", "/api/public/v1/payments/pending", 200, json!({"payments": []})).await;
     let o = ok(t.cmd().args(["payments", "pending"]));
     assert_eq!(stdout(&o), "No pending payments.\n");

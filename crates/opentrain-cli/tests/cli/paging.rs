@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
+use opentrain_httpmock::operations as ops;
 use serde_json::json;
-use wiremock::{Mock, ResponseTemplate, matchers};
 
 use super::*;
 
@@ -11,22 +11,14 @@ use super::*;
 async fn all_stops_on_an_alternating_cursor_with_a_clear_error() {
     let t = Cli::start().await;
     let page = |next: &str| json!({"jobs": [{"id": format!("job_{next}"), "title": "T"}], "nextCursor": next});
-    let p = "/api/public/v1/jobs/mine";
-    Mock::given(matchers::method("GET"))
-        .and(matchers::path(p))
-        .and(matchers::query_param_is_missing("cursor"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(page("c1")))
-        .mount(&t.server)
+    for (cursor, next) in [(None, "c1"), (Some("c1"), "c2"), (Some("c2"), "c1")] {
+        typed(&t.server, ops::ListMyJobsWhen::new, ops::ListMyJobsThen::new, |when, then| {
+            when.cursor(cursor);
+            json(then.into_inner(), 200, &page(next));
+        })
         .await;
-    for (cursor, next) in [("c1", "c2"), ("c2", "c1")] {
-        Mock::given(matchers::method("GET"))
-            .and(matchers::path(p))
-            .and(matchers::query_param("cursor", cursor))
-            .respond_with(ResponseTemplate::new(200).set_body_json(page(next)))
-            .mount(&t.server)
-            .await;
     }
     let o = fails(t.cmd().args(["jobs", "list", "--all"]).timeout(Duration::from_secs(20)), 1);
     assert!(stderr(&o).contains("pagination loop"), "{}", stderr(&o));
-    assert_eq!(t.requests().await.len(), 3, "c1, c2, then c1 again: stop");
+    assert_eq!(t.requests().len(), 3, "c1, c2, then c1 again: stop");
 }

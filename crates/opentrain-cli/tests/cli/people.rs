@@ -24,7 +24,7 @@ async fn proposals_list_golden_and_status_filter() {
     t.on("GET", "/api/public/v1/jobs/job_1/proposals", 200, page).await;
     let o = ok(t.cmd().args(["proposals", "list", "--job-id", "job_1", "--status", "shortlisted"]));
     insta::assert_snapshot!("proposals_list_human", stdout(&o));
-    assert_eq!(query(&t.only_request().await), [("status".into(), "SHORTLISTED".into())]);
+    assert_eq!(query(&t.only_request()), [("status".into(), "SHORTLISTED".into())]);
 }
 
 #[tokio::test]
@@ -74,7 +74,7 @@ async fn hire_prints_the_approval_link_and_how_to_wait() {
     assert!(out.contains("  Approve at: https://app.opentrain.ai/approvals/<APPROVAL_ID>\n"), "{out}");
     assert!(out.contains("opentrain approvals wait --approval-id <APPROVAL_ID>"), "{out}");
     assert_eq!(
-        json_body(&t.only_request().await),
+        json_body(&t.only_request()),
         json!({"milestone": {"amount": 300, "name": "First batch", "dueDate": "2026-07-01"}, "confirmNotFitOverride": true})
     );
     let o = fails(t.cmd().args(["proposals", "hire", "--proposal-id", "p_1", "--amount", "300"]), 2);
@@ -110,11 +110,11 @@ async fn messages_list_unread_read_send_and_start_thread() {
         {"id": "m1", "createdAt": "2026-06-12T08:00:00.000Z", "isFromViewer": false, "senderUserId": "usr_9", "content": "Hello!"},
         {"id": "m2", "createdAt": "2026-06-12T08:05:00.000Z", "isFromViewer": true, "senderUserId": "usr_1", "content": "Hi Maria"}
     ], "nextCursor": "older_1"});
-    wiremock::Mock::given(wiremock::matchers::method("GET"))
-        .and(wiremock::matchers::path("/api/public/v1/messages"))
-        .and(wiremock::matchers::query_param("conversationId", "conv_1"))
-        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(messages))
-        .mount(&t.server)
+    t.server
+        .mock_async(|when, then| {
+            when.method("GET").path("/api/public/v1/messages").query_param("conversationId", "conv_1");
+            json(then, 200, &messages);
+        })
         .await;
     t.on("GET", "/api/public/v1/messages", 200, summaries).await;
     t.on("POST", "/api/public/v1/messages", 201, fixture("messages__POST_messages__response.json")).await;
@@ -137,10 +137,10 @@ async fn messages_list_unread_read_send_and_start_thread() {
     let o = ok(t.cmd().args(["messages", "start-proposal-thread", "--proposal-id", "p_1"]));
     assert!(stdout(&o).contains("opentrain messages send --conversation-id"), "{}", stdout(&o));
 
-    let reqs = t.requests().await;
+    let reqs = t.requests();
     assert_eq!(query(&reqs[0]), [("filter".into(), "proposal".into())]);
     assert_eq!(query(&reqs[1]), [("unreadOnly".into(), "true".into())]);
     assert_eq!(query(&reqs[2]), [("conversationId".into(), "conv_1".into()), ("direction".into(), "older".into())]);
     assert_eq!(json_body(&reqs[3]), json!({"conversationId": "conv_1", "content": "Welcome aboard"}));
-    assert_eq!(reqs[4].url.path(), "/api/public/v1/proposals/p_1/conversation");
+    assert_eq!(reqs[4].uri().path(), "/api/public/v1/proposals/p_1/conversation");
 }

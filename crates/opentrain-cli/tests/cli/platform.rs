@@ -3,8 +3,8 @@
 
 use std::os::unix::fs::PermissionsExt;
 
+use opentrain_httpmock::operations as ops;
 use serde_json::json;
-use wiremock::{Mock, ResponseTemplate, matchers};
 
 use super::*;
 
@@ -12,29 +12,22 @@ use super::*;
 async fn updates_poll_all_stops_when_caught_up_and_hints_the_next_cursor() {
     let t = Cli::start().await;
     let event = |id: &str| json!({"id": id, "type": "proposal.received", "createdAt": "2026-06-12T10:00:00.000Z", "resourceId": "p_1", "jobId": "job_1"});
-    Mock::given(matchers::method("GET"))
-        .and(matchers::path("/api/public/v1/updates"))
-        .and(matchers::query_param("cursor", "10"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"events": [event("11"), event("12")], "nextCursor": "12", "hasMore": true})),
-        )
-        .mount(&t.server)
+    let pages = [
+        ("10", json!({"events": [event("11"), event("12")], "nextCursor": "12", "hasMore": true})),
+        ("12", json!({"events": [event("13")], "nextCursor": "13", "hasMore": false})),
+    ];
+    for (cursor, page) in &pages {
+        typed(&t.server, ops::PollUpdatesWhen::new, ops::PollUpdatesThen::new, |when, then| {
+            when.cursor(*cursor);
+            json(then.into_inner(), 200, page);
+        })
         .await;
-    Mock::given(matchers::method("GET"))
-        .and(matchers::path("/api/public/v1/updates"))
-        .and(matchers::query_param("cursor", "12"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"events": [event("13")], "nextCursor": "13", "hasMore": false})),
-        )
-        .mount(&t.server)
-        .await;
+    }
     let o = ok(t.cmd().args(["updates", "poll", "--cursor", "10", "--all"]));
     let out = stdout(&o);
     assert_eq!(out.lines().filter(|l| l.contains("proposal.received")).count(), 3, "{out}");
     assert!(out.contains("next poll: opentrain updates poll --cursor 13"), "{out}");
-    assert_eq!(t.requests().await.len(), 2, "hasMore: false ends the walk");
+    assert_eq!(t.requests().len(), 2, "hasMore: false ends the walk");
 }
 
 #[tokio::test]
@@ -60,7 +53,7 @@ async fn webhooks_create_writes_the_secret_to_a_0600_file_and_never_prints_it() 
     assert_eq!(std::fs::read_to_string(&secret_file).expect("secret"), "whsec_hook_secret123\n");
     assert_eq!(std::fs::metadata(&secret_file).expect("file").permissions().mode() & 0o777, 0o600);
     assert_eq!(
-        json_body(&t.only_request().await),
+        json_body(&t.only_request()),
         json!({"url": "https://example.com/hooks", "eventTypes": ["proposal.received", "message.received", "approval.confirmed"]})
     );
     // An existing file is refused before anything is created on the server.
@@ -71,7 +64,7 @@ async fn webhooks_create_writes_the_secret_to_a_0600_file_and_never_prints_it() 
         2,
     );
     assert!(stderr(&o).contains("--secret-file"), "{}", stderr(&o));
-    assert_eq!(t.requests().await.len(), 1);
+    assert_eq!(t.requests().len(), 1);
     // --json masks the secret in the otherwise exact response.
     let second = t.dir.path().join("second.secret");
     let o = ok(t
@@ -174,7 +167,7 @@ async fn tokens_list_revoke_and_create() {
     assert!(stdout(&o).contains("Created token <TOKEN_ID> (Read-only reporting)."), "{}", stdout(&o));
     assert_eq!(std::fs::read_to_string(&file).expect("token file"), "ot_pat_minted_secret123\n");
     assert_eq!(
-        json_body(&t.requests().await[2]),
+        json_body(&t.requests()[2]),
         json!({"name": "CI", "scopes": ["jobs:read", "proposals:read"], "expiresAt": "2026-09-01T00:00:00Z"})
     );
 }
@@ -193,7 +186,7 @@ async fn team_show_and_invite() {
     );
     let o = ok(t.cmd().args(["team", "invite", "--email", "newhire@example.com"]));
     assert_eq!(stdout(&o), "Invitation sent to newhire@example.com\n");
-    assert_eq!(json_body(&t.requests().await[1]), json!({"email": "newhire@example.com"}));
+    assert_eq!(json_body(&t.requests()[1]), json!({"email": "newhire@example.com"}));
 }
 
 #[tokio::test]
@@ -209,5 +202,5 @@ async fn completions_version_and_help_need_nothing() {
     assert!(stdout(&o).contains("Usage: opentrain [OPTIONS] <COMMAND>"), "{}", stdout(&o));
     let o = ok(&mut t.bare());
     assert!(stdout(&o).contains("Commands:"), "bare `opentrain` shows the help");
-    assert!(t.requests().await.is_empty());
+    assert!(t.requests().is_empty());
 }

@@ -11,11 +11,10 @@ use std::{
     time::Duration,
 };
 
+use httpmock::MockServer;
 use serde_json::{Value, json};
-use wiremock::{
-    Mock, MockServer, ResponseTemplate,
-    matchers::{method, path},
-};
+
+use super::{Journal, json};
 
 /// `opentrain-mcp`, built beside `opentrain` by the README's `cargo test --workspace`.
 fn mcp_bin() -> String {
@@ -76,25 +75,20 @@ fn registration() -> Value {
     serde_json::from_str(&std::fs::read_to_string(p).expect("fixture")).expect("fixture JSON")
 }
 
-async fn wait_for_requests(server: &MockServer, n: usize) {
-    let start = std::time::Instant::now();
-    while server.received_requests().await.unwrap_or_default().len() < n {
-        assert!(start.elapsed() < Duration::from_secs(20), "the binary never made {n} requests");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
 #[tokio::test]
 async fn two_concurrent_cli_registrations_create_exactly_one_account() {
-    let server = MockServer::start().await;
+    let server = MockServer::start_async().await;
+    let seen = Journal::of(&server).await;
     let body = registration();
-    Mock::given(method("POST"))
-        .and(path("/api/agent/identity"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(&body).set_delay(Duration::from_millis(500)))
-        .mount(&server)
+    server
+        .mock_async(|when, then| {
+            when.method("POST").path("/api/agent/identity");
+            json(then, 200, &body).delay(Duration::from_millis(500));
+        })
         .await;
     let home = Home::new();
-    let spawn = || home.cli().args(["auth", "register", "--base-url", &server.uri()]).spawn().expect("spawn opentrain");
+    let spawn =
+        || home.cli().args(["auth", "register", "--base-url", &server.base_url()]).spawn().expect("spawn opentrain");
     let (a, b) = (spawn(), spawn());
     let outputs = tokio::task::spawn_blocking(move || {
         [a.wait_with_output().expect("first exits"), b.wait_with_output().expect("second exits")]
@@ -102,7 +96,7 @@ async fn two_concurrent_cli_registrations_create_exactly_one_account() {
     .await
     .expect("join");
 
-    let accounts = server.received_requests().await.unwrap_or_default().len();
+    let accounts = seen.requests().len();
     assert_eq!(accounts, 1, "exactly one account created by two concurrent registrations");
     let ok: Vec<_> = outputs.iter().filter(|o| o.status.success()).collect();
     let refused: Vec<_> = outputs.iter().filter(|o| !o.status.success()).collect();
@@ -114,22 +108,23 @@ async fn two_concurrent_cli_registrations_create_exactly_one_account() {
 
 #[tokio::test]
 async fn sigterm_during_a_successful_claim_poll_still_saves_the_post_claim_token() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/agent/oauth/token"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"access_token": "ot_pat_post_claim_secret", "token_type": "bearer"}))
-                .set_delay(Duration::from_millis(1500)),
-        )
-        .mount(&server)
+    let server = MockServer::start_async().await;
+    let seen = Journal::of(&server).await;
+    server
+        .mock_async(|when, then| {
+            when.method("POST").path("/api/agent/oauth/token");
+            let granted = json!({"access_token": "ot_pat_post_claim_secret", "token_type": "bearer"});
+            json(then, 200, &granted).delay(Duration::from_millis(1500));
+        })
         .await;
     let home = Home::new();
-    home.write(&json!({"apiToken": "ot_pat_pre_secret", "claimToken": "ot_clm_saved_secret", "baseUrl": server.uri()}));
+    home.write(
+        &json!({"apiToken": "ot_pat_pre_secret", "claimToken": "ot_clm_saved_secret", "baseUrl": server.base_url()}),
+    );
     let child = home.cli().args(["auth", "claim-status", "--wait", "--interval", "1"]).spawn().expect("spawn");
 
     // The poll is in flight (the server holds its answer for 1.5 s): the user stops now.
-    wait_for_requests(&server, 1).await;
+    seen.wait_for(1).await;
     let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill runs");
     assert!(killed.success());
     let out = tokio::task::spawn_blocking(move || child.wait_with_output()).await.expect("join").expect("exits");
@@ -144,17 +139,20 @@ async fn sigterm_during_a_successful_claim_poll_still_saves_the_post_claim_token
 
 #[tokio::test]
 async fn sigterm_between_claim_polls_says_the_claim_is_still_pending() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/agent/oauth/token"))
-        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": "authorization_pending"})))
-        .mount(&server)
+    let server = MockServer::start_async().await;
+    let seen = Journal::of(&server).await;
+    server
+        .mock_async(|when, then| {
+            when.method("POST").path("/api/agent/oauth/token");
+            json(then, 400, &json!({"error": "authorization_pending"}));
+        })
         .await;
     let home = Home::new();
-    let creds = json!({"apiToken": "ot_pat_pre_secret", "claimToken": "ot_clm_saved_secret", "baseUrl": server.uri()});
+    let creds =
+        json!({"apiToken": "ot_pat_pre_secret", "claimToken": "ot_clm_saved_secret", "baseUrl": server.base_url()});
     home.write(&creds);
     let child = home.cli().args(["auth", "claim-status", "--wait", "--interval", "600"]).spawn().expect("spawn");
-    wait_for_requests(&server, 1).await;
+    seen.wait_for(1).await;
     let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill runs");
     assert!(killed.success());
     let out = tokio::task::spawn_blocking(move || child.wait_with_output()).await.expect("join").expect("exits");

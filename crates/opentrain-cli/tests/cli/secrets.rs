@@ -3,7 +3,6 @@
 //! and stderr, for every kind of command, with and without `--json`.
 
 use serde_json::{Value, json};
-use wiremock::{Mock, ResponseTemplate, matchers};
 
 use super::*;
 
@@ -55,12 +54,16 @@ async fn echoed_tokens_are_masked_in_every_output_of_every_command() {
     let mut body = echo(UNSHAPED);
     body["details"]["claim"] = json!(CLAIM);
     body["error_description"] = json!(format!("echo {CLAIM} {UNSHAPED}"));
-    Mock::given(matchers::any()).respond_with(ResponseTemplate::new(400).set_body_json(body)).mount(&t.server).await;
+    t.server
+        .mock_async(|_, then| {
+            json(then, 400, &body);
+        })
+        .await;
     let mut runs = 0;
     for argv in commands() {
         for json_flag in [false, true] {
             let mut cmd = t.bare();
-            cmd.env("OT_API_TOKEN", UNSHAPED).env("OT_API_BASE_URL", t.server.uri()).args(&argv);
+            cmd.env("OT_API_TOKEN", UNSHAPED).env("OT_API_BASE_URL", t.server.base_url()).args(&argv);
             if json_flag {
                 cmd.arg("--json");
             }
@@ -87,7 +90,7 @@ async fn echoed_tokens_are_masked_in_every_output_of_every_command() {
     let o = t
         .bare()
         .env("OT_API_TOKEN", UNSHAPED)
-        .env("OT_API_BASE_URL", t.server.uri())
+        .env("OT_API_BASE_URL", t.server.base_url())
         .args(["tokens", "create", "--name", "n", "--json"])
         .output()
         .expect("runs");
@@ -98,7 +101,7 @@ async fn echoed_tokens_are_masked_in_every_output_of_every_command() {
     let o = t
         .bare()
         .env("OT_API_TOKEN", UNSHAPED)
-        .env("OT_API_BASE_URL", t.server.uri())
+        .env("OT_API_BASE_URL", t.server.base_url())
         .args(["tokens", "create", "--name", "n"])
         .output()
         .expect("runs");
@@ -114,7 +117,7 @@ async fn the_claim_link_the_human_opens_is_shown_whole() {
     t.on("POST", "/api/agent/identity/claim", 200, attempt).await;
     for json_flag in [false, true] {
         let mut cmd = t.bare();
-        cmd.env("OT_API_BASE_URL", t.server.uri()).args(["auth", "claim", "--email", "h@example.com"]);
+        cmd.env("OT_API_BASE_URL", t.server.base_url()).args(["auth", "claim", "--email", "h@example.com"]);
         cmd.args(["--claim-token", CLAIM]);
         if json_flag {
             cmd.arg("--json");

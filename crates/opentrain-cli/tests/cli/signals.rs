@@ -3,7 +3,6 @@
 use std::process::{Command, Stdio};
 
 use serde_json::json;
-use wiremock::{Mock, ResponseTemplate, matchers};
 
 use super::*;
 
@@ -13,15 +12,11 @@ async fn sigterm_stops_a_wait_like_ctrl_c() {
     let mut pending = fixture("money__POST_milestones_{milestoneId}_fund__response.json");
     pending["approval"]["status"] = json!("pending");
     pending["approval"]["id"] = json!("apr_1");
-    Mock::given(matchers::method("GET"))
-        .and(matchers::path("/api/public/v1/approvals/apr_1"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(pending))
-        .mount(&t.server)
-        .await;
+    t.on("GET", "/api/public/v1/approvals/apr_1", 200, pending).await;
     let child = t
         .process()
         .env("OT_API_TOKEN", TOKEN)
-        .env("OT_API_BASE_URL", t.server.uri())
+        .env("OT_API_BASE_URL", t.server.base_url())
         .args(["approvals", "wait", "--approval-id", "apr_1", "--interval", "0.05"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
