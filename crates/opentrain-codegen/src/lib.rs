@@ -109,8 +109,95 @@ pub fn generate_httpmock(spec: Value, sdk_path: &str, out: &Path) -> Result<(), 
     let parsed: openapiv3::OpenAPI =
         serde_json::from_value(p.spec.clone()).map_err(|e| format!("not an OpenAPI 3.0 document: {e}"))?;
     let tokens = catch_panics(|| progenitor::Generator::new(&settings).httpmock(&parsed, sdk_path))?;
-    let file: syn::File = syn::parse2(tokens).map_err(|e| format!("generated mocks do not parse: {e}"))?;
+    let mut file: syn::File = syn::parse2(tokens).map_err(|e| format!("generated mocks do not parse: {e}"))?;
+    syn::visit_mut::VisitMut::visit_file_mut(&mut EscapePathValues, &mut file);
+    let twin = async_twin(&file)?;
+    file.items.extend(twin);
     write(out, "httpmock.rs", prettyplease::unparse(&file))
+}
+
+/// progenitor's `MockServerExt` only has blocking methods (`server.mock(..)`), which must not run
+/// inside an async test. This adds `MockServerExtAsync` with an `_async` twin of each, built from
+/// the generated trait's own signatures so the two always agree.
+fn async_twin(file: &syn::File) -> Result<Vec<syn::Item>, String> {
+    let blocking = file
+        .items
+        .iter()
+        .find_map(|i| match i {
+            syn::Item::Trait(t) if t.ident == "MockServerExt" => Some(t),
+            _ => None,
+        })
+        .ok_or("generated mocks have no `MockServerExt` trait")?;
+    let mut decls = Vec::new();
+    let mut impls = Vec::new();
+    for item in &blocking.items {
+        let syn::TraitItem::Fn(f) = item else { continue };
+        let name = syn::Ident::new(&format!("{}_async", f.sig.ident), f.sig.ident.span());
+        // `where F: FnOnce(operations::XWhen, operations::XThen)`: the two wrapper types.
+        let Some(syn::WherePredicate::Type(pred)) =
+            f.sig.generics.where_clause.as_ref().and_then(|w| w.predicates.first())
+        else {
+            return Err(format!("`{}` has no `F: FnOnce(When, Then)` bound", f.sig.ident));
+        };
+        let Some(syn::TypeParamBound::Trait(bound)) = pred.bounds.first() else {
+            return Err(format!("`{}`: unexpected bound", f.sig.ident));
+        };
+        let Some(syn::PathArguments::Parenthesized(args)) = bound.path.segments.last().map(|s| &s.arguments) else {
+            return Err(format!("`{}`: unexpected bound", f.sig.ident));
+        };
+        let (Some(when), Some(then)) = (args.inputs.first(), args.inputs.get(1)) else {
+            return Err(format!("`{}`: expected (When, Then)", f.sig.ident));
+        };
+        let doc = format!(" [`MockServerExt::{}`] for async tests.", f.sig.ident);
+        decls.push(quote::quote! {
+            #[doc = #doc]
+            fn #name<F>(&self, config_fn: F) -> impl ::std::future::Future<Output = ::httpmock::Mock<'_>>
+            where
+                F: FnOnce(#when, #then);
+        });
+        impls.push(quote::quote! {
+            fn #name<F>(&self, config_fn: F) -> impl ::std::future::Future<Output = ::httpmock::Mock<'_>>
+            where
+                F: FnOnce(#when, #then),
+            {
+                self.mock_async(move |when, then| config_fn(<#when>::new(when), <#then>::new(then)))
+            }
+        });
+    }
+    let tokens = quote::quote! {
+        /// [`MockServerExt`] for async tests: `server.create_job_draft_async(|when, then| ..).await`.
+        pub trait MockServerExtAsync {
+            #(#decls)*
+        }
+        impl MockServerExtAsync for ::httpmock::MockServer {
+            #(#impls)*
+        }
+    };
+    let twin: syn::File = syn::parse2(tokens).map_err(|e| format!("async mocks do not parse: {e}"))?;
+    Ok(twin.items)
+}
+
+/// progenitor's mocks match a path parameter by formatting its value into a regex unescaped, so
+/// an id like `tu.1` also matches `tuX1`. This rewrites every `format!("^/...", v, ...)` (the
+/// path regexes) to format `regex::escape(&v)` instead: a syntax-tree edit, not text splicing.
+struct EscapePathValues;
+
+impl syn::visit_mut::VisitMut for EscapePathValues {
+    fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
+        if !mac.path.is_ident("format") {
+            return;
+        }
+        let parser = syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated;
+        let Ok(args) = syn::parse::Parser::parse2(parser, mac.tokens.clone()) else { return };
+        let mut args = args.into_iter();
+        let Some(template) = args.next() else { return };
+        let is_path_regex = matches!(&template, syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) if s.value().starts_with("^/"));
+        if !is_path_regex {
+            return;
+        }
+        let values = args.map(|v| quote::quote! { regex::escape(&(#v)) });
+        mac.tokens = quote::quote! { #template #(, #values)* };
+    }
 }
 
 /// progenitor's httpmock output calls `to_string()` on each query value, which a `Vec` lacks, so
@@ -532,6 +619,17 @@ mod tests {
         generate_httpmock(spec_with(list_widgets()), "opentrain", &out).expect("mocks generate");
         let mocks = std::fs::read_to_string(out.join("httpmock.rs")).expect("mocks written");
         assert!(mocks.contains("fn list_widgets"), "one method per operation");
+
+        let mut by_id = spec_with(list_widgets());
+        by_id["paths"]["/widgets/{id}"] = json!({"get": {
+            "operationId": "get_widget",
+            "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "ok"}}
+        }});
+        generate_httpmock(by_id, "opentrain", &out).expect("mocks generate");
+        let mocks = std::fs::read_to_string(out.join("httpmock.rs")).expect("mocks written");
+        assert!(mocks.contains("regex::escape("), "path values escaped: {mocks}");
+        assert!(mocks.contains("fn get_widget_async"), "an async twin per operation");
 
         let p = prepare(spec_with(list_widgets())).expect("prepares");
         let mut file = unparse_file(&typed_settings(&p).expect("settings"), &p.spec).expect("generates");

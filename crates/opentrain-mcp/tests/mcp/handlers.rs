@@ -132,5 +132,8 @@ async fn wait_for_approval_times_out_with_the_pending_approval() {
     assert_eq!(s["waitTimedOut"], true);
     assert_eq!(s["approval"]["status"], "pending");
     let t = text(&r);
-    assert!(t.contains("Still pending") && t.contains("https://app.opentrain.ai/approvals/appr_1") && !t.contains("done"), "{t}");
+    assert!(
+        t.contains("Still pending") && t.contains("https://app.opentrain.ai/approvals/appr_1") && !t.contains("done"),
+        "{t}"
+    );
 }
