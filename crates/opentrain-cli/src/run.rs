@@ -73,38 +73,11 @@ fn body(v: Value) -> Map<String, Value> {
     }
 }
 
-/// Resolves on Ctrl-C (SIGINT) or SIGTERM, which `kill`, service managers and container
-/// runtimes send: both stop a wait the same clean way (never, if neither can be watched).
-pub(crate) async fn interrupted() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                if s.recv().await.is_none() {
-                    std::future::pending::<()>().await;
-                }
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
-    }
-}
-
 /// Runs `wait` unless Ctrl-C or SIGTERM comes first, in which case it is dropped (no request stays in flight).
 async fn or_interrupt<T>(wait: impl Future<Output = T>, resume: String) -> Result<T, Failure> {
     tokio::select! {
         r = wait => Ok(r),
-        () = interrupted() => Err(Failure::Interrupted(resume)),
+        () = opentrain_sandbox::stop_signal() => Err(Failure::Interrupted(resume)),
     }
 }
 
@@ -630,7 +603,7 @@ impl App {
         // Watching SIGINT and SIGTERM from here on replaces their default (exit at once): a poll
         // in flight when the user stops still ends, and the one-time post-claim token it may
         // carry is saved before the process exits.
-        let stop = stop_signal();
+        let stop = opentrain_sandbox::stop_signal();
         let mut resolved = self.resolve(None)?;
         resolved.token = None;
         let client = self.client_for(resolved)?;
@@ -829,40 +802,6 @@ fn no_claim_token() -> Failure {
     Failure::Local(
         "no claim token: pass --claim-token, or register first with `opentrain auth register` (it saves one)".into(),
     )
-}
-
-/// Resolves at the first SIGINT or SIGTERM after this call. The handlers are installed now, not
-/// when the future is first polled, so a signal that comes while a claim poll is in flight is
-/// held until the poll and its save are done instead of killing the process.
-fn stop_signal() -> impl Future<Output = ()> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut int = signal(SignalKind::interrupt()).ok();
-        let mut term = signal(SignalKind::terminate()).ok();
-        async move {
-            let int = async {
-                match int.as_mut() {
-                    Some(s) => drop(s.recv().await),
-                    None => std::future::pending().await,
-                }
-            };
-            let term = async {
-                match term.as_mut() {
-                    Some(s) => drop(s.recv().await),
-                    None => std::future::pending().await,
-                }
-            };
-            tokio::select! {
-                () = int => {}
-                () = term => {}
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        interrupted()
-    }
 }
 
 /// "Ada Lovelace <ada@example.com>", or what there is of it.

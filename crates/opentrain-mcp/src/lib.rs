@@ -47,36 +47,10 @@ pub fn server(options: &Options, env: opentrain::credentials::Env) -> Result<Ser
 /// before it returns.
 pub async fn serve_stdio(server: Server) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let (read, write) = rmcp::transport::stdio_pipes();
-    let transport = transport::LineTransport::new(read, write).until(shutdown_signal());
+    let transport = transport::LineTransport::new(read, write).until(opentrain_sandbox::stop_signal());
     let running = server.serve(transport).await?;
     running.waiting().await?;
     Ok(())
-}
-
-/// Resolves on SIGTERM or SIGINT (never, if neither can be watched).
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                if s.recv().await.is_none() {
-                    std::future::pending::<()>().await;
-                }
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
-    }
 }
 
 /// Serves stdio, with a sandbox running beside it for the whole session when one was prepared.

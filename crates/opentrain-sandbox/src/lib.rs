@@ -229,27 +229,43 @@ impl Drop for Sandbox {
     }
 }
 
-/// Resolves on SIGINT or, on Unix, SIGTERM; never when neither can be watched.
-pub async fn stop_signal() {
-    let interrupt = async {
+/// Resolves at the first SIGINT or (on Unix) SIGTERM after this call; never when neither can be
+/// watched. The one signal rule of the sandbox and both binaries: SIGTERM (what `kill`, service
+/// managers and container runtimes send) stops things the same clean way as Ctrl-C.
+///
+/// The handlers are installed when this is called, not when the future is first polled, so a
+/// signal that arrives while a claim poll is in flight is held until the poll and its save are
+/// done instead of killing the process.
+pub fn stop_signal() -> impl std::future::Future<Output = ()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut int = signal(SignalKind::interrupt()).ok();
+        let mut term = signal(SignalKind::terminate()).ok();
+        async move {
+            let int = async {
+                match int.as_mut() {
+                    Some(s) => drop(s.recv().await),
+                    None => std::future::pending().await,
+                }
+            };
+            let term = async {
+                match term.as_mut() {
+                    Some(s) => drop(s.recv().await),
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                () = int => {}
+                () = term => {}
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
     }
 }
 
