@@ -152,3 +152,32 @@ fn enumerated_flags_offer_exactly_the_spec_values() {
         assert_eq!(ours, spec, "{path:?} --{arg}");
     }
 }
+
+/// Every parameter name the CLI passes by string (`params([("jobId", ..)])`, `--cursor`,
+/// `--limit`) must be a parameter of an operation in the spec: a parameter renamed in the spec
+/// fails here, before any command runs (the raw client also refuses unknown names at call time).
+#[test]
+fn every_parameter_name_the_cli_sends_is_in_the_spec() {
+    let source = include_str!("run.rs");
+    let known: BTreeSet<&str> = OPERATIONS.iter().flat_map(|o| o.params.iter().copied()).collect();
+    let mut names = BTreeSet::new();
+    for call in source.split("params([").skip(1) {
+        let list = call.split("])").next().unwrap_or_default();
+        // Each pair opens with `("name",`; a value such as `Some("true".into())` does not.
+        for item in list.split("(\"").skip(1) {
+            if let Some((name, rest)) = item.split_once('"')
+                && rest.starts_with(',')
+            {
+                names.insert(name.to_string());
+            }
+        }
+    }
+    for insert in source.split("params.insert(\"").skip(1) {
+        if let Some(name) = insert.split('"').next() {
+            names.insert(name.to_string());
+        }
+    }
+    assert!(names.len() > 20, "the scan found the CLI's parameters: {names:?}");
+    let unknown: Vec<_> = names.iter().filter(|n| !known.contains(n.as_str())).collect();
+    assert!(unknown.is_empty(), "parameters the spec does not have: {unknown:?}");
+}

@@ -11,6 +11,8 @@
 //! accept, so a bad edit fails with the operation's method and path instead of a bare panic.
 //! Being a library (not a `build.rs` module), all of it is unit-tested like any other code.
 
+#![forbid(unsafe_code)]
+
 use std::{fs, path::Path};
 
 use serde_json::Value;
