@@ -11,6 +11,7 @@
 mod call;
 mod filter;
 mod handlers;
+mod prompts;
 mod result;
 mod schema;
 mod server;

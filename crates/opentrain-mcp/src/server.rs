@@ -9,14 +9,20 @@ use std::{collections::HashMap, sync::Arc};
 use rmcp::{
     ErrorData, RoleServer, ServerHandler,
     model::{
-        CallToolRequestParams, CallToolResponse, Implementation, InitializeResult, ListToolsResult,
-        PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
+        CallToolRequestParams, CallToolResponse, GetPromptRequestParams, GetPromptResponse, Implementation,
+        InitializeResult, ListPromptsResult, ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig,
+        Tool, ToolAnnotations,
     },
     service::RequestContext,
 };
 use serde_json::{Map, Value};
 
-use super::{call, result, session::Session};
+use super::{
+    call,
+    prompts::{self, PromptDef},
+    result,
+    session::Session,
+};
 use opentrain::generated::tools::ToolDef;
 
 const INSTRUCTIONS: &str = "OpenTrain: post data-labeling jobs, review proposals, hire, message and pay AI \
@@ -40,6 +46,7 @@ pub struct Server {
     entries: Arc<HashMap<&'static str, Entry>>,
     all_names: Arc<Vec<&'static str>>,
     session: Arc<Session>,
+    prompts: Arc<Vec<PromptDef>>,
 }
 
 fn parse_object(text: &str) -> Map<String, Value> {
@@ -81,6 +88,7 @@ impl Server {
             entries: Arc::new(entries),
             all_names: Arc::new(all.iter().map(|d| d.name).collect()),
             session: Arc::new(session),
+            prompts: Arc::new(prompts::offered(&enabled.iter().map(|d| d.name).collect::<Vec<_>>())),
         }
     }
 
@@ -113,7 +121,7 @@ impl Server {
 
 impl ServerHandler for Server {
     fn get_info(&self) -> ServerConfig {
-        InitializeResult::new(ServerCapabilities::builder().enable_tools().build())
+        InitializeResult::new(ServerCapabilities::builder().enable_tools().enable_prompts().build())
             .with_server_info(Implementation::new("opentrain", env!("CARGO_PKG_VERSION")).with_title("OpenTrain"))
             .with_instructions(INSTRUCTIONS)
     }
@@ -124,6 +132,33 @@ impl ServerHandler for Server {
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
         Ok(ListToolsResult::with_all_items(self.listed.as_ref().clone()))
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, ErrorData> {
+        Ok(ListPromptsResult::with_all_items(self.prompts.iter().map(PromptDef::listed).collect()))
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, ErrorData> {
+        let Some(prompt) = self.prompts.iter().find(|p| p.name == request.name) else {
+            let known: Vec<&str> = self.prompts.iter().map(|p| p.name).collect();
+            return Err(ErrorData::invalid_params(
+                format!("unknown prompt `{}` (offered: {})", request.name, known.join(", ")),
+                None,
+            ));
+        };
+        let arguments = request.arguments.unwrap_or_default();
+        prompt
+            .render(&arguments)
+            .map(GetPromptResponse::Complete)
+            .map_err(|e| ErrorData::invalid_params(format!("{}: {e}", prompt.name), None))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {

@@ -8,6 +8,7 @@ mod handlers;
 mod harness;
 mod input;
 mod outcome;
+mod prompts;
 mod protocol;
 mod secrets;
 mod signals;
