@@ -100,6 +100,19 @@ impl App {
         Ok(Resolver::CLI.resolve_in(&self.env, token, self.global.base_url.as_deref())?)
     }
 
+    /// No token to send. Under `--sandbox` the real token variables and cli.json are ignored on
+    /// purpose, so "set OT_API_TOKEN" would send the user the wrong way.
+    fn no_token(&self) -> Failure {
+        if self.global.sandbox || self.global.sandbox_state.is_some() {
+            return Failure::Local(
+                "no sandbox token: --sandbox never uses your real OT_API_TOKEN or cli.json (they are ignored, not \
+                 changed); register a sandbox agent first: opentrain --sandbox-state DIR auth register"
+                    .into(),
+            );
+        }
+        Failure::NoToken
+    }
+
     /// `cli.json` as this command sees it.
     fn credentials_path(&self) -> Result<std::path::PathBuf, Failure> {
         Ok(self.env.credentials_path()?)
@@ -117,7 +130,7 @@ impl App {
     /// One call through the raw client: the exact response JSON or one failure.
     async fn call(&self, client: &Client, op: O, args: &Args) -> Result<Value, Failure> {
         if operation(op.id()).is_some_and(|m| !m.tokenless) && client.token().is_none() {
-            return Err(Failure::NoToken);
+            return Err(self.no_token());
         }
         raw::Client::from_typed(client)
             .call(op.id(), args)
@@ -447,7 +460,7 @@ impl App {
     ) -> Result<(), Failure> {
         let client = self.client()?;
         if client.token().is_none() {
-            return Err(Failure::NoToken);
+            return Err(self.no_token());
         }
         let file = path.map(SecretFile::create).transpose()?;
         let v = self.call(&client, op, &args).await?;
@@ -483,14 +496,20 @@ impl App {
     /// `opentrain sandbox`: serves until Ctrl-C or SIGTERM (either writes the state file), after
     /// printing where and how to point at it, and the person's sign-in link on stderr.
     async fn serve_sandbox(&mut self, port: u16, state: Option<std::path::PathBuf>) -> Result<(), Failure> {
+        // Credentials for tools pointed at this sandbox live in a sandbox-only directory, never in
+        // the user's cli.json; without --state it is removed when the sandbox stops.
+        let (config_dir, _temp) = opentrain_sandbox::config_dir_for(state.as_deref())
+            .map_err(|e| Failure::Local(format!("cannot prepare the sandbox's config directory: {e}")))?;
         let options = opentrain_sandbox::SandboxOptions { port, state_file: state, ..Default::default() };
         let sandbox = opentrain_sandbox::Sandbox::start(options)
             .await
             .map_err(|e| Failure::Local(format!("cannot start the sandbox: {e}")))?;
         if self.out.json {
-            self.out.json_value(&json!({"baseUrl": sandbox.base_url()}))?;
+            let env: Map<String, Value> =
+                sandbox.env_block(&config_dir).into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+            self.out.json_value(&json!({"baseUrl": sandbox.base_url(), "env": env}))?;
         } else {
-            self.out.line(sandbox.banner())?;
+            self.out.line(sandbox.banner(&config_dir))?;
         }
         // The console, not stdout: stdout may be piped to the agent under test.
         eprintln!("{}", sandbox.sign_in_notice());
@@ -772,7 +791,7 @@ impl App {
     async fn wait_approval(&mut self, id: String, timeout: Duration, interval: Duration) -> Result<(), Failure> {
         let client = self.client()?;
         if client.token().is_none() {
-            return Err(Failure::NoToken);
+            return Err(self.no_token());
         }
         let mut progress = Progress::start(format!("approval {id}"));
         let settings = ApprovalWait { timeout, initial_interval: interval, ..ApprovalWait::default() };

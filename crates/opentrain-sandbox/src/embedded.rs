@@ -84,12 +84,39 @@ pub(super) fn sandbox_dir(state_dir: Option<&Path>) -> Result<(PathBuf, Option<t
 }
 
 impl Sandbox {
-    /// The lines `opentrain sandbox` prints once it listens: the base URL and a ready-to-paste
-    /// `OPENTRAIN_API_BASE_URL=...` line.
-    pub fn banner(&self) -> String {
-        format!(
-            "OpenTrain sandbox listening on {0} (127.0.0.1 only; Ctrl-C stops it)\nOPENTRAIN_API_BASE_URL={0}",
-            self.base_url()
-        )
+    /// The lines `opentrain sandbox` prints once it listens: where it listens, then an environment
+    /// block (`KEY=value` lines) that points every OpenTrain tool at it *and* at `config_dir` for
+    /// credentials, with every token variable blank, so a shell that exports the block can never
+    /// write sandbox credentials over the user's real `cli.json` or send a real token here.
+    pub fn banner(&self, config_dir: &Path) -> String {
+        let mut out = format!("OpenTrain sandbox listening on {} (127.0.0.1 only; Ctrl-C stops it)", self.base_url());
+        for (k, v) in self.env_block(config_dir) {
+            out.push_str(&format!("\n{k}={v}"));
+        }
+        out
     }
+
+    /// The environment block of [`banner`](Self::banner) as (variable, value) pairs: the config
+    /// directory first, then every base-URL variable, then every token variable, blank.
+    pub fn env_block(&self, config_dir: &Path) -> Vec<(String, String)> {
+        let mut block = vec![("XDG_CONFIG_HOME".to_string(), config_dir.display().to_string())];
+        let mut urls: Vec<&str> = opentrain::Resolver::all_base_url_vars().collect();
+        urls.sort_unstable();
+        urls.dedup();
+        block.extend(urls.into_iter().map(|v| (v.to_string(), self.base_url().to_string())));
+        block.extend(opentrain::Resolver::all_token_vars().map(|v| (v.to_string(), String::new())));
+        block
+    }
+}
+
+/// The sandbox-only config directory `opentrain sandbox` advertises: beside the state file
+/// (`<state>.home/`) so it lasts as long as that state, else a temporary directory that goes with
+/// the returned guard, so credentials never outlive the sandbox they belong to.
+pub fn config_dir_for(state_file: Option<&Path>) -> Result<(PathBuf, Option<tempfile::TempDir>), SandboxError> {
+    let dir = state_file.map(|f| {
+        let mut name = f.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+        name.push(".home");
+        f.with_file_name(name)
+    });
+    sandbox_dir(dir.as_deref())
 }

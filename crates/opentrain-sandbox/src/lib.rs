@@ -63,7 +63,7 @@ use tokio::{
 };
 
 pub use self::driver::{Human, HumanError, Page, PayWith};
-pub use self::embedded::{Embedded, credentials_in};
+pub use self::embedded::{Embedded, config_dir_for, credentials_in};
 pub use self::flag::SandboxFlag;
 use self::{
     http::{ApiErr, Ctx, OAuthErr, Req, authenticate},

@@ -389,7 +389,12 @@ async fn embedded_sandboxes_keep_their_own_credentials() {
     assert!(temp.base_url().starts_with("http://127.0.0.1:"));
     let dir = temp.credentials_path().parent().and_then(|p| p.parent()).expect("dir").to_path_buf();
     assert!(dir.exists() && dir.file_name().is_some_and(|n| n.to_string_lossy().starts_with("opentrain-sandbox-")));
-    assert!(temp.sandbox().banner().contains(&format!("OPENTRAIN_API_BASE_URL={}", temp.base_url())));
+    let banner = temp.sandbox().banner(std::path::Path::new("/sandbox/home"));
+    assert!(banner.contains(&format!("\nOPENTRAIN_API_BASE_URL={}", temp.base_url())), "{banner}");
+    assert!(banner.contains("\nXDG_CONFIG_HOME=/sandbox/home"), "{banner}");
+    for v in opentrain::Resolver::all_token_vars() {
+        assert!(banner.contains(&format!("\n{v}=\n")) || banner.ends_with(&format!("\n{v}=")), "{v} blank: {banner}");
+    }
     temp.shutdown().await.expect("shutdown");
     assert!(!dir.exists(), "the temporary home goes with the sandbox");
 

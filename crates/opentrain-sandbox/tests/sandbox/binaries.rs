@@ -320,6 +320,68 @@ async fn opentrain_sandbox_serves_until_stopped_and_prints_its_url() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exporting_the_printed_environment_keeps_the_real_cli_json_untouched() {
+    let Some(bin) = CLI.as_deref() else {
+        eprintln!("SKIPPED exporting_the_printed_environment: opentrain not built (run `cargo test --workspace`)");
+        return;
+    };
+    use tokio::io::AsyncBufReadExt;
+    let home = tempfile::tempdir().expect("home");
+    let mut child = real_user(bin, home.path())
+        .args(["sandbox", "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut block = Vec::new();
+    // The block is printed at once; a banner without it would leave this waiting for more lines.
+    let read = async {
+        while let Some(line) = lines.next_line().await.expect("read") {
+            if let Some((k, v)) = line.split_once('=') {
+                block.push((k.to_string(), v.to_string()));
+                if k == "OPENTRAIN_API_TOKEN" {
+                    break;
+                }
+            }
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(30), read).await.expect("the whole environment block");
+    let config = block.iter().find(|(k, _)| k == "XDG_CONFIG_HOME").map(|(_, v)| v.clone()).expect("config dir line");
+    assert!(!config.starts_with(&home.path().display().to_string()), "a sandbox-only directory: {config}");
+    // A user who pastes the block into a shell that still has their real token and cli.json:
+    let mut register = real_user(bin, home.path());
+    for (k, v) in &block {
+        register.env(k, v);
+    }
+    let out = register.args(["auth", "register", "--agent-name", "pasted"]).output().await.expect("register");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let real = std::fs::read_to_string(home.path().join(".config/opentrain/cli.json")).expect("real cli.json");
+    assert_eq!(real, r#"{"apiToken":"ot_pat_real_user","baseUrl":"http://127.0.0.1:9"}"#, "the real file is untouched");
+    assert!(
+        std::path::Path::new(&config).join("opentrain/cli.json").is_file(),
+        "sandbox credentials in the sandbox dir"
+    );
+    child.kill().await.expect("stop");
+    let _ = child.wait().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sandbox_without_a_sandbox_token_says_the_real_one_is_ignored() {
+    let Some(bin) = CLI.as_deref() else {
+        eprintln!("SKIPPED sandbox_without_a_sandbox_token: opentrain not built (run `cargo test --workspace`)");
+        return;
+    };
+    let home = tempfile::tempdir().expect("home");
+    // real_user sets OT_API_TOKEN and a real cli.json; --sandbox must neither use them nor ask for them.
+    let out = real_user(bin, home.path()).args(["--sandbox", "jobs", "list"]).output().await.expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("ignored") && err.contains("--sandbox-state DIR auth register"), "{err}");
+    assert!(!err.contains("set OT_API_TOKEN"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn opentrain_sandbox_writes_its_state_on_sigterm() {
     let Some(bin) = CLI.as_deref() else {
         eprintln!(
