@@ -4,7 +4,7 @@
 //! The structured content is the whole answer; this text is what a model (or a human reading
 //! the transcript) sees first, so it names ids the next call needs and never shows a secret.
 
-use std::{fmt::Write, path::Path};
+use std::{fmt::Write, path::Path, sync::OnceLock};
 
 use serde_json::{Map, Value};
 
@@ -163,8 +163,24 @@ fn approval_text(out: &mut String, approval: &Map<String, Value>, message: Optio
             let _ = writeln!(out, "  result:");
             fields(out, result, "    ");
         }
+        let result = |k: &str| a.pointer(&format!("/result/{k}")).and_then(Value::as_str).map(String::from);
+        let confirmed = match kind {
+            "proposal_hire" => format!(
+                "the freelancer is hired{}; add or fund milestones from opentrain_get_contract.",
+                result("contractId")
+                    .or_else(|| str_at(&a, "contractId").map(String::from))
+                    .map(|c| format!(" under contract {c}"))
+                    .unwrap_or_default()
+            ),
+            "milestone_fund" => "the milestone is funded and the freelancer can start; release it with \
+                                 opentrain_request_milestone_approval once the work is accepted."
+                .into(),
+            "milestone_approve" => "the milestone is released and paid to the freelancer.".into(),
+            "contract_end" => "the contract is ended.".into(),
+            _ => "the action was executed; the result above is the evidence.".into(),
+        };
         let next = match status {
-            "confirmed" => "the action was executed; the result above is the evidence.",
+            "confirmed" => confirmed.as_str(),
             "declined" => "the human declined; do not repeat the request without asking them.",
             "expired" => "nobody confirmed in time; request it again if it is still wanted.",
             _ => "check again later with opentrain_get_approval.",
@@ -367,7 +383,8 @@ fn specific(tool: &ToolDef, v: &Value) -> Option<String> {
         "revoke_token" => token_revoked(&mut t, v),
         _ => return None,
     }
-    if let Some(cursor) = id_at(v, "/nextCursor") {
+    // The events feed words its own cursor step: it is a position to keep, not a page.
+    if let Some(cursor) = id_at(v, "/nextCursor").filter(|_| tool.operation != "poll_updates") {
         t.next(format!("more results: call {} again with cursor \"{cursor}\".", tool.name));
     }
     Some(t.finish())
@@ -444,8 +461,9 @@ fn capabilities(t: &mut Text, v: &Value) {
         t.next("post a job with opentrain_create_job_draft (a plain-text jobDescription is enough).");
     } else {
         t.next(format!(
-            "this account cannot draft jobs through the API yet{}.",
-            at(v, "/authBootstrap").map(|a| format!(": {a}")).unwrap_or_default()
+            "this account cannot draft jobs through the API yet (feature {} is off for it); the drafting tools will \
+             refuse until OpenTrain turns it on.",
+            at(v, "/featureKey").unwrap_or_else(|| "public_api_job_drafting".into())
         ));
     }
 }
@@ -458,19 +476,35 @@ fn gap_name(gap: &Value) -> Option<String> {
     }
 }
 
+/// The spec's schema of one draft field, from the patch argument of the update tool: what a
+/// missing field takes when the API's answer names it without describing it.
+fn draft_field_schema(name: &str) -> Option<&'static Value> {
+    static PATCH: OnceLock<Option<Value>> = OnceLock::new();
+    PATCH
+        .get_or_init(|| {
+            let tool = opentrain::generated::tools::TOOLS.iter().find(|t| t.operation == "update_job_draft")?;
+            let schema: Value = serde_json::from_str(tool.input_schema).ok()?;
+            schema.pointer("/properties/patch/properties").cloned()
+        })
+        .as_ref()?
+        .get(name)
+}
+
 /// One missing field: its name and label, the question to ask, the values it takes, how to send it.
+/// What the answer leaves out is taken from the spec's field catalog.
 fn gap_line(gap: &Value) -> String {
     let name = gap_name(gap).unwrap_or_else(|| "(unnamed field)".into());
+    let spec = draft_field_schema(&name).unwrap_or(&Value::Null);
     let mut line = name.clone();
     if let Some(label) = at(gap, "/label").filter(|l| *l != name) {
         let _ = write!(line, " ({label})");
     }
-    if let Some(q) = at(gap, "/prompt").or_else(|| at(gap, "/message")) {
+    if let Some(q) = at(gap, "/prompt").or_else(|| at(gap, "/message")).or_else(|| at(spec, "/description")) {
         let _ = write!(line, ": {q}");
     }
-    if let Some(values) = joined(gap, "/enumValues") {
+    if let Some(values) = joined(gap, "/enumValues").or_else(|| joined(spec, "/enum")) {
         let _ = write!(line, " Allowed values: {values}.");
-    } else if let Some(kind) = at(gap, "/type") {
+    } else if let Some(kind) = at(gap, "/type").or_else(|| at(spec, "/type")) {
         let _ = write!(line, " Type: {kind}.");
     }
     if let Some(e) = at(gap, "/example") {
@@ -1221,10 +1255,12 @@ fn updates(t: &mut Text, v: &Value) {
         let more = if steps.len() > 5 { format!(" and {} more", steps.len() - 5) } else { String::new() };
         t.next(format!("act on the events: {}{more}.", steps.into_iter().take(5).collect::<Vec<_>>().join("; ")));
     }
-    if flag(v, "/hasMore") {
-        t.line("More events are waiting.");
-    } else if id_at(v, "/nextCursor").is_some() {
-        t.line("Keep the cursor: the next poll with it returns only newer events.");
+    if let Some(cursor) = id_at(v, "/nextCursor") {
+        t.next(if flag(v, "/hasMore") {
+            format!("more events are waiting: call opentrain_poll_updates again now with cursor \"{cursor}\".")
+        } else {
+            format!("keep cursor \"{cursor}\": the next opentrain_poll_updates with it returns only newer events.")
+        });
     }
 }
 

@@ -102,7 +102,7 @@ fn capabilities_lists_what_can_be_done_and_the_allowed_values() {
     let mut off = body.clone();
     off["enabled"] = false.into();
     off["capabilities"]["hiring"] = false.into();
-    let t = check("opentrain_capabilities", &off, &["NOT enabled", "Cannot: hiring"]);
+    let t = check("opentrain_capabilities", &off, &["NOT enabled", "Cannot: hiring", "public_api_job_drafting"]);
     assert!(!t.contains("opentrain_create_job_draft"), "{t}");
 }
 
@@ -163,7 +163,14 @@ fn update_job_draft_fields_sends_a_ready_draft_to_publishing() {
     check(
         "opentrain_update_job_draft_fields",
         &body,
-        &["- experienceLevel", "- dataVolumeUnit", "patch setting experienceLevel, dataVolumeUnit"],
+        &[
+            "- experienceLevel",
+            // Named without a description: the allowed values come from the spec's field catalog.
+            "Allowed values: EXPERT, ENTRY_LEVEL, INTERMEDIATE, ANY_EXPERIENCE_LEVEL",
+            "- dataVolumeUnit",
+            "NUMBER_OF_WORDS",
+            "patch setting experienceLevel, dataVolumeUnit",
+        ],
     );
 }
 
@@ -396,7 +403,11 @@ fn get_approval_shows_the_result_of_a_confirmed_one() {
     // No documented body: built from GetApprovalResponse, confirmed with its evidence.
     let body = json!({"approval": {"id": "appr_1", "type": "proposal_hire", "status": "confirmed",
         "resolvedAt": "2026-06-13T08:00:00.000Z", "result": {"hired": true, "contractId": "ct_1"}}});
-    check("opentrain_get_approval", &body, &["Approval appr_1 (proposal_hire): confirmed", "ct_1", "executed"]);
+    check(
+        "opentrain_get_approval",
+        &body,
+        &["Approval appr_1 (proposal_hire): confirmed", "hired under contract ct_1", "opentrain_get_contract"],
+    );
 }
 
 #[test]
@@ -484,7 +495,7 @@ fn poll_updates_turns_events_into_calls() {
             "opentrain_get_proposal (proposalId \"prop_1\")",
             "opentrain_read_messages (conversationId \"conv_1\")",
             "opentrain_get_approval (approvalId \"appr_1\")",
-            "cursor \"1044\"",
+            "keep cursor \"1044\"",
         ],
     );
 }
