@@ -521,6 +521,16 @@ fn gap_line(gap: &Value) -> String {
 
 fn draft(t: &mut Text, v: &Value) {
     let job = id_at(v, "/jobId").unwrap_or("<jobId>");
+    if v.get("validation").is_none_or(Value::is_null) && list_at(v, "/missingFields").is_empty() {
+        t.line(format!(
+            "Draft {job} ({}): no validation report was sent.",
+            at(v, "/status").unwrap_or_else(|| "DRAFT".into())
+        ));
+        t.next(format!(
+            "call opentrain_publish_job with jobId \"{job}\": if fields are missing it refuses and names them."
+        ));
+        return;
+    }
     let ready = flag(v, "/validation/publishReady");
     // The described list wins; `validation.missingFields` may only name them (or be empty while
     // `missingFieldCount` is not, as one documented example shows).

@@ -62,8 +62,13 @@ fn secrets_in(body: &Value, found: &mut Vec<String>) {
     }
 }
 
-/// The text contains every needle and none of the body's secrets.
+/// The text contains every needle and none of the body's secrets; the body itself fits the tool's
+/// output schema (the top-level shape a client checks structuredContent against).
 fn check(name: &str, body: &Value, needles: &[&str]) -> String {
+    let schema: Value = serde_json::from_str(tool(name).output_schema).expect("output schema is JSON");
+    if let Err(v) = crate::schema::validate(&schema, body) {
+        panic!("{name}: the example does not fit the output schema: {v}");
+    }
     let t = text(name, body);
     for n in needles {
         assert!(t.contains(n), "{name}: the text lacks {n:?}:\n{t}");
@@ -151,6 +156,11 @@ fn create_job_draft_names_each_missing_field_with_its_prompt_and_values() {
     let unnamed = json!({"ok": true, "jobId": "job_8", "status": "DRAFT", "draftUrl": "https://app/d",
         "validation": {"publishReady": false, "missingFieldCount": 2, "missingFields": []}});
     check("opentrain_create_job_draft", &unnamed, &["2 field(s) missing", "did not name", "https://app/d"]);
+
+    // No report at all: the text claims nothing about readiness.
+    let bare = json!({"ok": true, "jobId": "job_9", "status": "DRAFT"});
+    let t = check("opentrain_create_job_draft", &bare, &["no validation report", "opentrain_publish_job"]);
+    assert!(!t.contains("missing,") && !t.contains("publish-ready"), "{t}");
 }
 
 #[test]
