@@ -97,24 +97,7 @@ pub async fn register_agent(
         Ok(reg) => {
             session.invalidate();
             let value = without_secrets(to_json(&reg));
-            let mut text = format!(
-                "Registered a new agent account{}.\nIts pre-claim token and claim token were saved to {} (mode 0600); \
-                 this server uses them from now on.{}",
-                reg.registration_id.as_deref().map(|r| format!(" (registration {r})")).unwrap_or_default(),
-                store.path().display(),
-                env_note(session),
-            );
-            if !reg.scopes.is_empty() {
-                let scopes: Vec<String> = reg.scopes.iter().map(|s| s.to_string()).collect();
-                let _ = write!(text, "\nScopes: {}.", scopes.join(", "));
-            }
-            if let Some(exp) = &reg.claim_token_expires_at {
-                let _ = write!(text, "\nThe claim token expires {exp}.");
-            }
-            text.push_str(
-                "\nNext: ask the human for their email and call opentrain_claim_account; hiring, paying and most \
-                 writes need the claimed account.",
-            );
+            let text = summary::registered(&reg, store.path(), env_note(session));
             result::ok(tool, value, Some(text))
         }
         Err(Error::Config(ConfigError::CredentialsExist { path })) => {
@@ -146,23 +129,7 @@ pub async fn claim_account(tool: &ToolDef, args: &Map<String, Value>, clients: &
     match claim::start_claim(&clients.typed, &store, email, explicit).await {
         Ok(attempt) => {
             let value = to_json(&attempt);
-            let mut text = format!("Claim started for {email}.");
-            if attempt.email_sent == Some(true) {
-                text.push_str(" OpenTrain emailed a verification link (it may land in spam).");
-            }
-            let _ = write!(
-                text,
-                "\nShow the human: open {} and enter the code {}.",
-                attempt.verification_uri, attempt.user_code
-            );
-            if let Some(exp) = attempt.expires_in {
-                let _ = write!(text, "\nThe code expires in {exp} s.");
-            }
-            let _ = write!(
-                text,
-                "\nNext: call opentrain_claim_status every {} s until it reports the account claimed.",
-                attempt.interval.unwrap_or(5)
-            );
+            let text = summary::claim_started(email, &attempt);
             result::ok(tool, value, Some(text))
         }
         Err(e) => result::error(&e),
@@ -206,14 +173,7 @@ pub async fn claim_status(
             }
             session.invalidate();
             let value = without_secrets(value);
-            let scopes: Vec<String> = t.scopes.iter().map(|s| s.to_string()).collect();
-            let text = format!(
-                "Claimed: a human now owns this account. The post-claim token{} was saved to {} in place of the \
-                 pre-claim one (which no longer works), and this server uses it from now on.{}",
-                if scopes.is_empty() { String::new() } else { format!(" (scopes {})", scopes.join(", ")) },
-                store.path().display(),
-                env_note(session),
-            );
+            let text = summary::claimed(&t, store.path(), env_note(session));
             result::ok(tool, value, Some(text))
         }
         Ok(Poll::Pending) => result::ok(
@@ -277,67 +237,8 @@ pub async fn read_messages(tool: &ToolDef, mut args: Map<String, Value>, clients
         Ok(v) => v,
         Err(e) => return result::error(&e),
     };
-    let mut text = String::new();
-    match &conversation {
-        Some(id) => {
-            let messages = value.get("messages").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
-            let _ = writeln!(text, "{} message(s) in conversation {id}:", messages.len());
-            for m in messages.iter().take(30) {
-                let who = if m.get("isFromViewer").and_then(Value::as_bool) == Some(true) {
-                    "you".to_string()
-                } else {
-                    m.get("senderUserId").and_then(Value::as_str).unwrap_or("them").to_string()
-                };
-                let when = m.get("createdAt").and_then(Value::as_str).unwrap_or("");
-                let content = m.get("content").and_then(Value::as_str).unwrap_or("");
-                let _ = writeln!(text, "- [{when}] {who}: {}", one_line(content, 300));
-            }
-            if messages.len() > 30 {
-                let _ = writeln!(text, "... and {} more (all in structuredContent)", messages.len() - 30);
-            }
-        }
-        None => {
-            let list = value.get("conversations").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
-            let _ = writeln!(text, "{} conversation(s):", list.len());
-            for c in list.iter().take(30) {
-                let mut parts = vec![c.get("id").and_then(Value::as_str).unwrap_or("?").to_string()];
-                for k in ["type", "channelName"] {
-                    if let Some(s) = c.get(k).and_then(Value::as_str) {
-                        parts.push(s.to_string());
-                    }
-                }
-                if let Some(n) = c.get("unreadCount").and_then(Value::as_u64).filter(|n| *n > 0) {
-                    parts.push(format!("{n} unread"));
-                }
-                if let Some(last) = c.pointer("/lastMessage/content").and_then(Value::as_str) {
-                    parts.push(format!("last: {}", one_line(last, 120)));
-                }
-                let _ = writeln!(text, "- {}", parts.join(" | "));
-            }
-            if list.len() > 30 {
-                let _ = writeln!(text, "... and {} more (all in structuredContent)", list.len() - 30);
-            }
-        }
-    }
-    if !ignored.is_empty() {
-        let mode = if conversation.is_some() { "only without conversationId" } else { "only with conversationId" };
-        let _ = writeln!(text, "Ignored {}: it applies {mode}.", ignored.join(", "));
-    }
-    match value.get("nextCursor").and_then(Value::as_str) {
-        Some(c) => {
-            let _ = writeln!(text, "Next: more results with cursor \"{c}\".");
-        }
-        None if conversation.is_none() => {
-            text.push_str("Next: read one with opentrain_read_messages and its conversationId.");
-        }
-        None => {}
-    }
-    result::ok(tool, value, Some(text.trim_end().to_string()))
-}
-
-fn one_line(s: &str, max: usize) -> String {
-    let s = redact(&s.split_whitespace().collect::<Vec<_>>().join(" "));
-    if s.chars().count() > max { format!("{}...", s.chars().take(max).collect::<String>()) } else { s }
+    let text = summary::messages(&value, conversation.as_deref(), &ignored);
+    result::ok(tool, value, Some(text))
 }
 
 /// `opentrain_wait_for_approval`: waits with the library's helper, reporting each poll as
