@@ -45,9 +45,25 @@ pub struct Cli {
 /// Flags every command accepts (`global`, so they may come before or after the command).
 #[derive(Debug, Clone, Default, Args)]
 pub struct Global {
-    /// Print the exact API response as pretty JSON on stdout (on failure, the error envelope on stderr)
-    #[arg(long, global = true)]
+    /// Same as --format json
+    #[arg(long, global = true, overrides_with = "format")]
     pub json: bool,
+    /// table: a readable summary (default). json: the exact API response, pretty. ndjson: one
+    /// compact JSON value per line; lists print one item per line as pages arrive. With json or
+    /// ndjson, a failure also prints its error envelope as one JSON line on stderr
+    #[arg(long, global = true, value_enum, value_name = "FORMAT", overrides_with = "json")]
+    pub format: Option<Format>,
+    /// Filter the JSON output with a jq expression (implies --format json; strings print raw,
+    /// as with jq -r), e.g. --jq '.jobs[].id'
+    #[arg(long, global = true, value_name = "EXPR")]
+    pub jq: Option<String>,
+    /// Log each HTTP request on stderr: method, path, status, duration, attempt (never a token or
+    /// a body). OPENTRAIN_LOG sets the level instead, e.g. OPENTRAIN_LOG=debug
+    #[arg(long, short = 'v', global = true)]
+    pub verbose: bool,
+    /// Bold and color on stdout: auto (a terminal, NO_COLOR unset or CLICOLOR_FORCE set), always, never
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t)]
+    pub color: Color,
     /// API origin, e.g. https://app.opentrain.ai (overrides the environment and the saved file)
     #[arg(long, global = true, value_name = "URL", value_parser = base_url, conflicts_with_all = ["sandbox", "sandbox_state"])]
     pub base_url: Option<String>,
@@ -57,6 +73,45 @@ pub struct Global {
     /// Keep the sandbox's state and credentials in DIR across commands (implies --sandbox)
     #[arg(long, global = true, value_name = "DIR")]
     pub sandbox_state: Option<std::path::PathBuf>,
+}
+
+/// What stdout carries (`--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A readable summary: fields, aligned tables and the next step.
+    Table,
+    /// The exact API response, pretty-printed (each page in turn with `--all`).
+    Json,
+    /// One compact JSON value per line; a list's items one per line.
+    Ndjson,
+}
+
+/// When stdout gets bold and color (`--color`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Color {
+    /// On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE forces it on a pipe).
+    #[default]
+    Auto,
+    /// Always, even into a pipe or with NO_COLOR set.
+    Always,
+    /// Never.
+    Never,
+}
+
+impl Global {
+    /// The output format the flags ask for: `--json` and `--format` (the later one wins), and
+    /// `--jq` implies JSON, since it filters JSON.
+    pub fn output_format(&self) -> Result<Format, String> {
+        match (self.json, self.format, &self.jq) {
+            (true, _, _) => Ok(Format::Json),
+            (false, Some(Format::Table), Some(_)) => {
+                Err("--jq filters the JSON output: use it with --format json or ndjson, not table".into())
+            }
+            (false, Some(f), _) => Ok(f),
+            (false, None, Some(_)) => Ok(Format::Json),
+            (false, None, None) => Ok(Format::Table),
+        }
+    }
 }
 
 /// Top-level commands: one per namespace, plus `whoami`, `completions` and `version`.

@@ -5,7 +5,8 @@
 //! - [`home`]: which command calls each operation of the spec, checked exhaustively;
 //! - `run`: command → operation id + string parameters + JSON body → [`opentrain::raw::Client::call`],
 //!   and the flows that are more than one call (register, claim, login, waits);
-//! - `output`: `--json` or the human summary; `input`: `--set`, files, secret files;
+//! - `output`: `--format json|ndjson` (filtered by `--jq`, see `jq`) or the human summary;
+//! - `log`: `--verbose` / OPENTRAIN_LOG request logging on stderr; `input`: `--set`, files, secret files;
 //!   `progress`: spinners and plain progress lines for long waits.
 //!
 //! Exit codes: 0 success, 1 API, network or local failure, 2 usage error, 130 interrupted.
@@ -14,7 +15,6 @@
 
 use std::{collections::BTreeMap, ffi::OsString, io::Write, process::ExitCode};
 
-use clap::Parser;
 use serde_json::{Value, json};
 
 use opentrain::{Error, generated::meta::OperationId};
@@ -25,6 +25,8 @@ mod home;
 #[cfg(test)]
 mod home_tests;
 mod input;
+mod jq;
+mod log;
 mod output;
 mod progress;
 mod run;
@@ -54,19 +56,27 @@ pub(crate) enum Failure {
 impl Failure {
     /// A failed call of `op` with these path parameters (none for the agent endpoints).
     fn call(op: OperationId, params: &BTreeMap<String, String>, error: Error) -> Self {
-        let template = opentrain::generated::meta::operation(op.id()).map(|m| m.path).unwrap_or_default();
-        let mut path = template.to_string();
-        for (name, value) in params {
-            path = path.replace(&format!("{{{name}}}"), value);
-        }
+        let (_, path) = request_line(op, params);
         Failure::Call { op, path, params: params.clone(), error }
     }
+}
+
+/// The method and the request path of `op` with its path parameters filled in (no query).
+pub(crate) fn request_line(op: OperationId, params: &BTreeMap<String, String>) -> (&'static str, String) {
+    let meta = opentrain::generated::meta::operation(op.id());
+    let mut path = meta.map(|m| m.path).unwrap_or_default().to_string();
+    for (name, value) in params {
+        path = path.replace(&format!("{{{name}}}"), value);
+    }
+    (meta.map_or("", |m| m.method), path)
 }
 
 impl From<std::io::Error> for Failure {
     fn from(e: std::io::Error) -> Self {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             Failure::BrokenPipe
+        } else if let Some(jq) = e.get_ref().and_then(|i| i.downcast_ref::<output::JqFailed>()) {
+            Failure::Local(jq.0.clone())
         } else {
             Failure::Local(format!("cannot write the output: {e}"))
         }
@@ -82,12 +92,26 @@ impl From<Error> for Failure {
 /// Runs the CLI with the process's arguments and returns its exit code.
 pub fn main() -> ExitCode {
     let argv: Vec<OsString> = std::env::args_os().collect();
-    // Known before parsing, so even a usage error honours --json.
-    let json = argv.iter().any(|a| a == "--json");
-    let cli = match args::Cli::try_parse_from(&argv) {
+    // Known before parsing, so even a usage error honours --format json and --color.
+    let json = machine_output(&argv);
+    let color = flag_value(&argv, "--color").map_or(args::Color::Auto, |v| match v.as_str() {
+        "always" => args::Color::Always,
+        "never" => args::Color::Never,
+        _ => args::Color::Auto,
+    });
+    let cli = match parse(&argv, color) {
         Ok(cli) => cli,
         Err(e) => return clap_failure(&e, json, argv.len()),
     };
+    let json = cli.global.output_format().map_or(json, |f| f != args::Format::Table);
+    // Compiled before anything runs: a typo in the filter costs no request.
+    let out = match prepare_output(&cli.global) {
+        Ok(out) => out,
+        Err(f) => return report(f, json),
+    };
+    if let Err(f) = log::init(cli.global.verbose, std::env::var_os("OPENTRAIN_LOG")) {
+        return report(f, json);
+    }
     // The sandbox flag picks its port and directory; credentials then resolve through its `Env`.
     let sandbox = if cli.global.sandbox || cli.global.sandbox_state.is_some() {
         match opentrain_sandbox::SandboxFlag::prepare(cli.global.sandbox_state.as_deref()) {
@@ -101,10 +125,50 @@ pub fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => return report(Failure::Local(format!("cannot start the async runtime: {e}")), json),
     };
-    match runtime.block_on(run::run(cli, sandbox)) {
+    match runtime.block_on(run::run(cli, sandbox, out)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => report(f, json),
     }
+}
+
+/// The command line parsed with clap's own help and errors colored as `--color` says.
+fn parse(argv: &[OsString], color: args::Color) -> Result<args::Cli, clap::Error> {
+    use clap::{CommandFactory, FromArgMatches};
+    let choice = match color {
+        args::Color::Auto => clap::ColorChoice::Auto,
+        args::Color::Always => clap::ColorChoice::Always,
+        args::Color::Never => clap::ColorChoice::Never,
+    };
+    let matches = args::Cli::command().color(choice).try_get_matches_from(argv)?;
+    args::Cli::from_arg_matches(&matches)
+}
+
+/// stdout as the flags ask: the format and the compiled `--jq` filter.
+fn prepare_output(global: &args::Global) -> Result<output::Out, Failure> {
+    let format = global.output_format().map_err(Failure::Usage)?;
+    let jq = global.jq.as_deref().map(jq::Jq::compile).transpose().map_err(Failure::Usage)?;
+    Ok(output::Out::new(format, jq, global.color))
+}
+
+/// The value of `--name V` or `--name=V` (the last one given), read before clap parses.
+fn flag_value(argv: &[OsString], name: &str) -> Option<String> {
+    let mut found = None;
+    let mut args = argv.iter().map(|a| a.to_string_lossy());
+    while let Some(a) = args.next() {
+        if a == name {
+            found = args.next().map(|v| v.into_owned());
+        } else if let Some(v) = a.strip_prefix(name).and_then(|r| r.strip_prefix('=')) {
+            found = Some(v.to_string());
+        }
+    }
+    found
+}
+
+/// Whether the command line asks for machine output (`--json`, `--format json|ndjson`, `--jq`),
+/// so that a usage error is reported as a JSON envelope too.
+fn machine_output(argv: &[OsString]) -> bool {
+    argv.iter().any(|a| a == "--json" || a == "--jq" || a.to_string_lossy().starts_with("--jq="))
+        || flag_value(argv, "--format").is_some_and(|f| f == "json" || f == "ndjson")
 }
 
 /// Help and version go to stdout with exit 0; everything else clap rejects is a usage error.

@@ -10,6 +10,11 @@ use serde_json::Value;
 
 use opentrain::generated::meta::OperationId;
 
+use crate::{
+    args::{Color, Format},
+    jq::{Jq, Output as JqOutput},
+};
+
 /// [`opentrain::redact`] except claim-link tokens (`ot_cat_...`): the link a claim command prints is
 /// the page the human must open, and masking it would make the claim impossible.
 pub fn redact_keeping_claim_links(text: &str) -> String {
@@ -40,28 +45,60 @@ fn redact_strings(v: &mut Value, f: &dyn Fn(&str) -> String) {
 
 /// Standard output, with what the renderers need to know about it.
 pub struct Out {
-    /// `--json` was given.
+    /// Machine output (`--format json` or `ndjson`, `--json`, `--jq`): JSON instead of the
+    /// human summary.
     pub json: bool,
+    /// Which machine or human format.
+    pub format: Format,
+    /// `--jq`: every JSON value goes through it before printing.
+    jq: Option<Jq>,
     /// Claim-link tokens are shown (`auth claim` only): see [`redact_keeping_claim_links`].
     pub keep_claim_links: bool,
     /// Table width limit: `COLUMNS`, else the terminal's width, else none (a pipe gets full rows).
     width: Option<usize>,
-    /// Emphasis (bold) is allowed: stdout is a terminal and `NO_COLOR` is unset.
+    /// Emphasis (bold) is allowed: see [`styled`].
     styled: bool,
     stdout: io::Stdout,
 }
 
+/// A `--jq` filter failed on a response; carried inside an `io::Error` so every writer keeps
+/// its `io::Result`, and reported as itself rather than as a write failure.
+#[derive(Debug)]
+pub struct JqFailed(pub String);
+
+impl std::fmt::Display for JqFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for JqFailed {}
+
+/// Whether stdout gets bold: `--color always`/`never` decide; `auto` follows NO_COLOR (set and
+/// not empty: never, as no-color.org asks), then CLICOLOR_FORCE (set and not `0`: always, for
+/// a pager or a test that wants color through a pipe), then whether stdout is a terminal.
+pub fn styled(color: Color, tty: bool, var: impl Fn(&str) -> Option<String>) -> bool {
+    match color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto if var("NO_COLOR").is_some_and(|v| !v.is_empty()) => false,
+        Color::Auto if var("CLICOLOR_FORCE").is_some_and(|v| !v.is_empty() && v != "0") => true,
+        Color::Auto => tty,
+    }
+}
+
 impl Out {
     /// Output for this process's stdout.
-    pub fn new(json: bool) -> Self {
+    pub fn new(format: Format, jq: Option<Jq>, color: Color) -> Self {
         let tty = io::stdout().is_terminal();
         let width = std::env::var("COLUMNS")
             .ok()
             .and_then(|c| c.trim().parse::<usize>().ok())
             .filter(|w| *w > 0)
             .or_else(|| console::Term::stdout().size_checked().map(|(_, cols)| usize::from(cols)));
-        let styled = tty && std::env::var_os("NO_COLOR").is_none();
-        Self { json, keep_claim_links: false, width, styled, stdout: io::stdout() }
+        let styled = styled(color, tty, |k| std::env::var(k).ok());
+        let json = format != Format::Table;
+        Self { json, format, jq, keep_claim_links: false, width, styled, stdout: io::stdout() }
     }
 
     /// Writes one line, secrets masked ([`opentrain::redact`]): server text (a title, an error
@@ -81,8 +118,9 @@ impl Out {
         lock.write_all(b"\n")
     }
 
-    /// Pretty JSON as the API sent it, except that secrets are masked ([`opentrain::redact_json`]):
-    /// masking is the one change `--json` makes to a response.
+    /// The JSON as the API sent it, except that secrets are masked ([`opentrain::redact_json`]):
+    /// masking is the one change `--format json` makes to a response. Pretty for `json`, one
+    /// line for `ndjson`; through the `--jq` filter when there is one.
     pub fn json_value(&mut self, v: &Value) -> io::Result<()> {
         let mut v = v.clone();
         if self.keep_claim_links {
@@ -90,8 +128,7 @@ impl Out {
         } else {
             opentrain::redact_json(&mut v);
         }
-        let text = serde_json::to_string_pretty(&v).map_err(io::Error::other)?;
-        self.raw_line(&text)
+        self.emit(&v)
     }
 
     /// Same as [`json_value`](Self::json_value); kept for the auth commands, whose results
@@ -100,16 +137,36 @@ impl Out {
         self.json_value(v)
     }
 
-    /// Pretty JSON with secrets masked except the one at `pointer`: a secret the user just
-    /// created and will never be shown again (`tokens create`, `webhooks create`).
+    /// JSON with secrets masked except the one at `pointer`: a secret the user just created and
+    /// will never be shown again (`tokens create`, `webhooks create`); `--jq .token` picks it.
     pub fn json_revealing(&mut self, v: &Value, pointer: &str) -> io::Result<()> {
         let mut shown = v.clone();
         opentrain::redact_json(&mut shown);
         if let (Some(secret), Some(slot)) = (v.pointer(pointer), shown.pointer_mut(pointer)) {
             *slot = secret.clone();
         }
-        let text = serde_json::to_string_pretty(&shown).map_err(io::Error::other)?;
-        self.raw_line(&text)
+        self.emit(&shown)
+    }
+
+    /// Prints an already masked value in the output format, filtered by `--jq` if given.
+    fn emit(&mut self, v: &Value) -> io::Result<()> {
+        let Some(jq) = &self.jq else { return self.write_json(v) };
+        let outputs = jq.run(v).map_err(|e| io::Error::other(JqFailed(e)))?;
+        for o in outputs {
+            match o {
+                JqOutput::Text(t) => self.raw_line(&t)?,
+                JqOutput::Json(j) => self.write_json(&j)?,
+            }
+        }
+        Ok(())
+    }
+
+    fn write_json(&mut self, v: &Value) -> io::Result<()> {
+        let text = match self.format {
+            Format::Ndjson => serde_json::to_string(v),
+            Format::Json | Format::Table => serde_json::to_string_pretty(v),
+        };
+        self.raw_line(&text.map_err(io::Error::other)?)
     }
 
     /// `label secret` unmasked: only for a secret just created that the user must store now.
@@ -119,7 +176,8 @@ impl Out {
 
     /// `text` in bold when the terminal allows it.
     pub fn strong(&self, text: &str) -> String {
-        if self.styled { console::style(text).bold().to_string() } else { text.to_string() }
+        // Forced: `console` would otherwise decide again from the terminal and drop `--color always`.
+        if self.styled { console::style(text).bold().force_styling(true).to_string() } else { text.to_string() }
     }
 
     /// Aligned `label: value` lines, skipping empty values.
@@ -232,19 +290,33 @@ pub fn pay(v: &Value) -> String {
 pub struct Column {
     title: &'static str,
     cell: fn(&Value) -> String,
-    /// Free text (titles, messages) that gives up width first when the row is too wide;
-    /// ids, statuses, amounts and dates keep theirs as long as possible.
-    flex: bool,
+    kind: Kind,
 }
 
-/// A column that keeps its width (ids, statuses, amounts, times).
+/// How a column gives up width when the row is wider than the terminal.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// An id, copied into the next command: never truncated, whatever the width.
+    Id,
+    /// Statuses, amounts, dates: shrink only after the free text has.
+    Fixed,
+    /// Free text (titles, messages): the first to shrink.
+    Flex,
+}
+
+/// An id column, never truncated: a cut id is useless in the next command.
+const fn id_col(title: &'static str, cell: fn(&Value) -> String) -> Column {
+    Column { title, cell, kind: Kind::Id }
+}
+
+/// A column that keeps its width as long as it can (statuses, amounts, times).
 const fn col(title: &'static str, cell: fn(&Value) -> String) -> Column {
-    Column { title, cell, flex: false }
+    Column { title, cell, kind: Kind::Fixed }
 }
 
 /// A free-text column, the first to be truncated.
 const fn text_col(title: &'static str, cell: fn(&Value) -> String) -> Column {
-    Column { title, cell, flex: true }
+    Column { title, cell, kind: Kind::Flex }
 }
 
 /// A table printed as pages arrive: widths are fixed by the first rows seen (fitted to the
@@ -284,7 +356,8 @@ impl Table {
                 let w = fit(self.columns, &cells, out.width);
                 self.truncate = out.width.is_some();
                 let header: Vec<String> = self.columns.iter().map(|c| c.title.to_string()).collect();
-                out.line(render_row(&header, &w, self.truncate))?;
+                let header = out.strong(&render_row(&header, &w, self.truncate));
+                out.line(header)?;
                 self.widths = Some(w.clone());
                 w
             }
@@ -302,8 +375,8 @@ fn width_of(s: &str) -> usize {
 }
 
 /// Column widths: each column's widest cell; when the row is wider than `limit`, free-text
-/// columns shrink first (widest first, down to `FLEX_FLOOR`), then any column (down to
-/// `MIN_WIDTH` or its header).
+/// columns shrink first (widest first, down to `FLEX_FLOOR`), then every column but the ids
+/// (down to `MIN_WIDTH` or its header). Ids keep their width even if the row then overflows.
 fn fit(columns: &[Column], cells: &[Vec<String>], limit: Option<usize>) -> Vec<usize> {
     let mut w: Vec<usize> = columns
         .iter()
@@ -313,8 +386,14 @@ fn fit(columns: &[Column], cells: &[Vec<String>], limit: Option<usize>) -> Vec<u
     let Some(limit) = limit else { return w };
     let total = |w: &[usize]| w.iter().sum::<usize>() + GAP.len() * w.len().saturating_sub(1);
     let passes: [Vec<usize>; 2] = [
-        columns.iter().map(|c| if c.flex { width_of(c.title).max(FLEX_FLOOR) } else { usize::MAX }).collect(),
-        columns.iter().map(|c| width_of(c.title).min(MIN_WIDTH)).collect(),
+        columns
+            .iter()
+            .map(|c| if c.kind == Kind::Flex { width_of(c.title).max(FLEX_FLOOR) } else { usize::MAX })
+            .collect(),
+        columns
+            .iter()
+            .map(|c| if c.kind == Kind::Id { usize::MAX } else { width_of(c.title).min(MIN_WIDTH) })
+            .collect(),
     ];
     for floor in passes {
         while total(&w) > limit {
@@ -358,7 +437,7 @@ pub struct ListView {
 }
 
 const JOBS_MINE: &[Column] = &[
-    col("ID", |v| s(v, "/id")),
+    id_col("ID", |v| s(v, "/id")),
     col("STATUS", |v| s(v, "/status")),
     text_col("TITLE", |v| s(v, "/title")),
     col("PROPOSALS", |v| {
@@ -372,7 +451,7 @@ const JOBS_MINE: &[Column] = &[
 ];
 
 const JOBS_PUBLIC: &[Column] = &[
-    col("ID", |v| s(v, "/id")),
+    id_col("ID", |v| s(v, "/id")),
     text_col("TITLE", |v| s(v, "/title")),
     text_col("CATEGORY", |v| s(v, "/category")),
     col("PAY", |v| pay(at(v, "/pay"))),
@@ -381,7 +460,7 @@ const JOBS_PUBLIC: &[Column] = &[
 ];
 
 const PROPOSALS: &[Column] = &[
-    col("ID", |v| s(v, "/id")),
+    id_col("ID", |v| s(v, "/id")),
     col("STATUS", |v| s(v, "/status/raw")),
     text_col("CANDIDATE", |v| s(v, "/candidate/displayName")),
     col("COUNTRY", |v| s(v, "/candidate/countryCode")),
@@ -391,9 +470,9 @@ const PROPOSALS: &[Column] = &[
 ];
 
 const CONVERSATIONS: &[Column] = &[
-    col("ID", |v| s(v, "/id")),
+    id_col("ID", |v| s(v, "/id")),
     col("KIND", |v| s(v, "/bucket")),
-    text_col("JOB", |v| s(v, "/jobId")),
+    id_col("JOB", |v| s(v, "/jobId")),
     col("UNREAD", |v| s(v, "/unreadCount")),
     col("UPDATED", |v| time(v, "/updatedAt")),
     text_col("LAST MESSAGE", |v| s(v, "/lastMessage/content")),
@@ -401,12 +480,12 @@ const CONVERSATIONS: &[Column] = &[
 
 const MESSAGES: &[Column] = &[
     col("TIME", |v| time(v, "/createdAt")),
-    col("FROM", |v| if at(v, "/isFromViewer") == &Value::Bool(true) { "you".into() } else { s(v, "/senderUserId") }),
+    id_col("FROM", |v| if at(v, "/isFromViewer") == &Value::Bool(true) { "you".into() } else { s(v, "/senderUserId") }),
     text_col("MESSAGE", |v| s(v, "/content")),
 ];
 
 const CONTRACTS: &[Column] = &[
-    col("ID", |v| s(v, "/id")),
+    id_col("ID", |v| s(v, "/id")),
     col("STATUS", |v| s(v, "/status")),
     text_col("TITLE", |v| s(v, "/title")),
     text_col("AI TRAINER", |v| s(v, "/freelancer/displayName")),
@@ -416,7 +495,7 @@ const CONTRACTS: &[Column] = &[
 
 const MILESTONES: &[Column] = &[
     col("#", |v| s(v, "/milestoneNumber")),
-    col("ID", |v| s(v, "/id")),
+    id_col("ID", |v| s(v, "/id")),
     col("STATUS", |v| s(v, "/status")),
     text_col("NAME", |v| s(v, "/name")),
     col("AMOUNT", |v| usd(v, "/amountUsd")),
@@ -432,22 +511,22 @@ const LEDGER: &[Column] = &[
 ];
 
 const EVENTS: &[Column] = &[
-    col("ID", |v| s(v, "/id")),
+    id_col("ID", |v| s(v, "/id")),
     col("TIME", |v| time(v, "/createdAt")),
     col("TYPE", |v| s(v, "/type")),
-    col("RESOURCE", |v| s(v, "/resourceId")),
-    text_col("JOB", |v| s(v, "/jobId")),
+    id_col("RESOURCE", |v| s(v, "/resourceId")),
+    id_col("JOB", |v| s(v, "/jobId")),
 ];
 
 const WEBHOOKS: &[Column] = &[
-    col("ID", |v| s(v, "/id")),
+    id_col("ID", |v| s(v, "/id")),
     col("STATUS", |v| s(v, "/status")),
     text_col("URL", |v| s(v, "/url")),
     text_col("EVENTS", |v| s(v, "/eventTypes")),
 ];
 
 const TOKENS: &[Column] = &[
-    col("ID", |v| s(v, "/id")),
+    id_col("ID", |v| s(v, "/id")),
     text_col("NAME", |v| s(v, "/name")),
     col("PREVIEW", |v| s(v, "/preview")),
     col("STATUS", |v| s(v, "/status")),
@@ -456,7 +535,7 @@ const TOKENS: &[Column] = &[
 ];
 
 const PAYMENTS: &[Column] = &[
-    col("ID", |v| s(v, "/id")),
+    id_col("ID", |v| s(v, "/id")),
     col("STATUS", |v| s(v, "/status")),
     col("AMOUNT", |v| usd(v, "/amountUsd")),
     text_col("JOB", |v| s(v, "/job/title")),
@@ -465,7 +544,7 @@ const PAYMENTS: &[Column] = &[
 ];
 
 const MEMBERS: &[Column] = &[
-    col("USER", |v| s(v, "/userId")),
+    id_col("USER", |v| s(v, "/userId")),
     text_col("NAME", |v| s(v, "/name")),
     text_col("EMAIL", |v| s(v, "/email")),
     col("ROLE", |v| s(v, "/role")),
@@ -473,7 +552,7 @@ const MEMBERS: &[Column] = &[
 ];
 
 const INVITES: &[Column] = &[
-    col("ID", |v| s(v, "/id")),
+    id_col("ID", |v| s(v, "/id")),
     text_col("EMAIL", |v| s(v, "/email")),
     col("SENT", |v| time(v, "/createdAt")),
     col("EXPIRES", |v| time(v, "/expiresAt")),
@@ -878,13 +957,40 @@ mod tests {
 
     #[test]
     fn columns_shrink_to_fit_and_cells_are_truncated() {
-        const COLS: &[Column] = &[col("ID", |v| s(v, "/id")), text_col("TITLE", |v| s(v, "/t"))];
+        const COLS: &[Column] = &[id_col("ID", |v| s(v, "/id")), text_col("TITLE", |v| s(v, "/t"))];
         let cells = vec![vec!["job_1".to_string(), "a very long title that does not fit".to_string()]];
         let w = fit(COLS, &cells, Some(20));
         assert_eq!(w, vec![5, 13]);
         assert_eq!(render_row(&cells[0], &w, true), "job_1  a very long …");
         assert_eq!(render_row(&cells[0], &w, false), "job_1  a very long title that does not fit");
         assert_eq!(fit(COLS, &cells, None), vec![5, 35]);
+    }
+
+    #[test]
+    fn ids_keep_every_character_when_nothing_else_can_shrink() {
+        const COLS: &[Column] =
+            &[id_col("ID", |v| s(v, "/id")), col("STATUS", |v| s(v, "/status")), text_col("TITLE", |v| s(v, "/t"))];
+        let id = "job_0123456789abcdef0123";
+        let cells = vec![vec![id.to_string(), "ONGOING".to_string(), "Bounding boxes for street scenes".to_string()]];
+        let w = fit(COLS, &cells, Some(30));
+        assert_eq!(w, vec![id.len(), 6, 5], "status and title at their floors, the id whole");
+        assert_eq!(render_row(&cells[0], &w, true), format!("{id}  ONGOI…  Boun…"));
+    }
+
+    #[test]
+    fn color_follows_the_flag_then_no_color_then_clicolor_force_then_the_terminal() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+        };
+        assert!(styled(Color::Auto, true, env(&[])));
+        assert!(!styled(Color::Auto, false, env(&[])));
+        assert!(!styled(Color::Auto, true, env(&[("NO_COLOR", "1")])));
+        assert!(styled(Color::Auto, true, env(&[("NO_COLOR", "")])), "an empty NO_COLOR is unset");
+        assert!(styled(Color::Auto, false, env(&[("CLICOLOR_FORCE", "1")])));
+        assert!(!styled(Color::Auto, false, env(&[("CLICOLOR_FORCE", "0")])));
+        assert!(!styled(Color::Auto, false, env(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")])));
+        assert!(styled(Color::Always, false, env(&[("NO_COLOR", "1")])), "the flag outranks NO_COLOR");
+        assert!(!styled(Color::Never, true, env(&[("CLICOLOR_FORCE", "1")])));
     }
 
     #[test]

@@ -12,8 +12,8 @@ use serde_json::{Map, Value, json};
 use super::{
     Failure,
     args::{
-        Approvals, Auth, Cli, Command, Contracts, Credits, Draft, Freelancers, Global, Jobs, Messages, Milestones,
-        Paging, Payments, Proposals, Team, Tokens, Updates, Webhooks,
+        Approvals, Auth, Cli, Command, Contracts, Credits, Draft, Format, Freelancers, Global, Jobs, Messages,
+        Milestones, Paging, Payments, Proposals, Team, Tokens, Updates, Webhooks,
     },
     input::{self, SecretFile},
     output::{self, Out, Table},
@@ -29,7 +29,7 @@ use opentrain::{
 };
 
 /// Runs `cli` to completion, against a sandbox started first when `--sandbox` prepared one.
-pub(crate) async fn run(cli: Cli, sandbox: Option<opentrain_sandbox::SandboxFlag>) -> Result<(), Failure> {
+pub(crate) async fn run(cli: Cli, sandbox: Option<opentrain_sandbox::SandboxFlag>, out: Out) -> Result<(), Failure> {
     let Cli { global, command } = cli;
     let running = match &sandbox {
         Some(flag) => Some(flag.start().await.map_err(|e| Failure::Local(format!("cannot start the sandbox: {e}")))?),
@@ -38,7 +38,7 @@ pub(crate) async fn run(cli: Cli, sandbox: Option<opentrain_sandbox::SandboxFlag
     // With --sandbox, credentials resolve against the sandbox (its config directory, its URL, no
     // token variables); the process environment itself is never touched.
     let env = sandbox.as_ref().map_or_else(credentials::Env::process, opentrain_sandbox::SandboxFlag::env);
-    let mut app = App { out: Out::new(global.json), global, env };
+    let mut app = App { out, global, env };
     let outcome = app.dispatch(command).await;
     if let Some(s) = running {
         // Writes the state file, so the next `--sandbox-state` command sees this one's effects.
@@ -119,7 +119,7 @@ impl App {
     }
 
     fn client_for(&self, resolved: Resolved) -> Result<Client, Failure> {
-        Ok(Client::builder().resolved(resolved).build()?)
+        Ok(Client::builder().resolved(resolved).on_retry(crate::log::on_retry).build()?)
     }
 
     fn client(&self) -> Result<Client, Failure> {
@@ -132,10 +132,11 @@ impl App {
         if operation(op.id()).is_some_and(|m| !m.tokenless) && client.token().is_none() {
             return Err(self.no_token());
         }
-        raw::Client::from_typed(client)
-            .call(op.id(), args)
-            .await
-            .map_err(|error| Failure::call(op, &args.params, error))
+        crate::log::start_call();
+        let started = std::time::Instant::now();
+        let result = raw::Client::from_typed(client).call(op.id(), args).await;
+        crate::log::request(op, &args.params, result.as_ref().map(|_| ()), started.elapsed());
+        result.map_err(|error| Failure::call(op, &args.params, error))
     }
 
     /// Prints a response: pretty JSON, or the operation's human view.
@@ -179,7 +180,18 @@ impl App {
                 .filter(|n| !n.is_empty() && Some(*n) != cursor.map(String::as_str))
                 .filter(|_| page.get("hasMore") != Some(&Value::Bool(false)))
                 .map(str::to_string);
-            if self.out.json {
+            if self.out.format == Format::Ndjson {
+                // One item per line, each page's as it arrives: `| while read` sees the first
+                // items before the last page is fetched.
+                match output::list_view(op, &page) {
+                    Some(view) => {
+                        for item in output::items(&view, &page) {
+                            self.out.json_value(item)?;
+                        }
+                    }
+                    None => self.out.json_value(&page)?,
+                }
+            } else if self.out.json {
                 self.out.json_value(&page)?;
             } else if let Some(view) = output::list_view(op, &page) {
                 noun = view.noun;

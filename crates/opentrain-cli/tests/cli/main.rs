@@ -13,6 +13,7 @@ mod paging;
 mod people;
 mod platform;
 mod processes;
+mod scripting;
 mod secrets;
 mod signals;
 
@@ -100,7 +101,10 @@ impl Cli {
         let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_opentrain"));
         for (k, _) in std::env::vars_os() {
             let k = k.to_string_lossy();
-            if k.starts_with("OT_") || k.starts_with("OPENTRAIN_") || k == "COLUMNS" || k == "NO_COLOR" {
+            if k.starts_with("OT_")
+                || k.starts_with("OPENTRAIN_")
+                || ["COLUMNS", "NO_COLOR", "CLICOLOR", "CLICOLOR_FORCE"].contains(&k.as_ref())
+            {
                 c.env_remove(k.as_ref());
             }
         }
