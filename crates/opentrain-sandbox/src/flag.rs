@@ -12,6 +12,9 @@ use opentrain::{Resolver, credentials::Env};
 
 use super::{Sandbox, SandboxError, SandboxOptions};
 
+/// The file in a state directory that remembers the sandbox's port.
+const PORT_FILE: &str = "port";
+
 /// A sandbox prepared for this process; [`start`](Self::start) it inside the runtime.
 #[derive(Debug)]
 pub struct SandboxFlag {
@@ -28,11 +31,20 @@ impl SandboxFlag {
     pub fn prepare(state_dir: Option<&Path>) -> Result<Self, SandboxError> {
         let (dir, temp) = super::embedded::sandbox_dir(state_dir)?;
         // The port is learned from a throwaway listener so the URL is known before the runtime
-        // starts; the sandbox binds it again moments later.
-        let port = std::net::TcpListener::bind(("127.0.0.1", 0))
-            .and_then(|l| l.local_addr())
-            .map_err(|source| SandboxError::Bind { port: 0, source })?
-            .port();
+        // starts; the sandbox binds it again moments later. A state directory remembers its port,
+        // so the approval and claim links one command prints work again whenever a later command
+        // (a wait, say) serves the same state.
+        let remembered = state_dir.and_then(|_| std::fs::read_to_string(dir.join(PORT_FILE)).ok());
+        let remembered = remembered.and_then(|p| p.trim().parse::<u16>().ok()).filter(|p| *p != 0);
+        let free = |port: u16| std::net::TcpListener::bind(("127.0.0.1", port)).and_then(|l| l.local_addr());
+        let port = match remembered.map(free) {
+            Some(Ok(addr)) => addr.port(),
+            _ => free(0).map_err(|source| SandboxError::Bind { port: 0, source })?.port(),
+        };
+        if state_dir.is_some() && remembered != Some(port) {
+            std::fs::write(dir.join(PORT_FILE), format!("{port}\n"))
+                .map_err(|e| SandboxError::State(format!("{}: {e}", dir.join(PORT_FILE).display())))?;
+        }
         let base_url = format!("http://127.0.0.1:{port}");
         let state_file = state_dir.map(|d| d.join("sandbox.json"));
         Ok(Self { port, base_url, dir, state_file, _temp: temp })

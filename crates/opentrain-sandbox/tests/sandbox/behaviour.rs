@@ -436,3 +436,20 @@ fn the_sandbox_flag_hides_every_real_token_variable_without_touching_the_process
     assert_eq!(env.credentials_path().expect("path"), flag.credentials_path());
     assert_ne!(std::env::var("OPENTRAIN_API_BASE_URL").ok().as_deref(), Some(flag.base_url()), "process untouched");
 }
+
+#[test]
+fn a_state_directory_keeps_its_port_so_printed_links_work_again() {
+    // Before, every `--sandbox-state DIR` command served on a new port, so the approval or claim
+    // link one command printed was dead by the next (a wait included).
+    let state = tempfile::tempdir().expect("state dir");
+    let first = opentrain_sandbox::SandboxFlag::prepare(Some(state.path())).expect("flag").base_url().to_string();
+    let again = opentrain_sandbox::SandboxFlag::prepare(Some(state.path())).expect("flag").base_url().to_string();
+    assert_eq!(first, again, "the same state, the same address");
+    // Taken by someone else meanwhile: a new port, remembered from then on.
+    let port: u16 = first.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port");
+    let _squatter = std::net::TcpListener::bind(("127.0.0.1", port)).expect("bind the old port");
+    let moved = opentrain_sandbox::SandboxFlag::prepare(Some(state.path())).expect("flag").base_url().to_string();
+    assert_ne!(moved, first);
+    let remembered = std::fs::read_to_string(state.path().join("port")).expect("port file");
+    assert!(moved.ends_with(&format!(":{}", remembered.trim())), "{moved} vs {remembered}");
+}
