@@ -54,34 +54,19 @@ pub fn remember(secret: &str) {
 /// assert_eq!(opentrain::redact("preview ot_pat_8f2a****91cd"), "preview ot_pat_8f2a****91cd");
 /// ```
 pub fn redact(text: &str) -> String {
-    let held = HELD.lock().unwrap_or_else(PoisonError::into_inner).clone();
-    let mut text = text.to_string();
-    for secret in &held {
-        if text.contains(secret.as_str()) {
-            text = text.replace(secret.as_str(), &mask(secret));
-        }
-    }
-    redact_shaped(&text)
+    Masker::new(&[]).text(text)
 }
 
-fn redact_shaped(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some((at, prefix)) = PREFIXES.iter().filter_map(|p| rest.find(p).map(|i| (i, *p))).min() {
-        out.push_str(&rest[..at + prefix.len()]);
-        let tail = &rest[at + prefix.len()..];
-        let end = tail.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-')).unwrap_or(tail.len());
-        let preview = tail[end..].starts_with('*');
-        let already = tail.starts_with("[redacted]");
-        if end > 0 && !preview && !already {
-            out.push_str("[redacted]");
-        } else {
-            out.push_str(&tail[..end]);
-        }
-        rest = &tail[end..];
-    }
-    out.push_str(rest);
-    out
+/// [`redact`], except secrets starting with one of `keep`: for the one place a secret must reach
+/// the user, such as the claim link (`ot_cat_...`) a human has to open.
+///
+/// ```
+/// let t = "open https://x/claim?token=ot_cat_ab12 with ot_pat_zz";
+/// let shown = opentrain::redact::redact_keeping(t, &["ot_cat_"]);
+/// assert_eq!(shown, "open https://x/claim?token=ot_cat_ab12 with ot_pat_[redacted]");
+/// ```
+pub fn redact_keeping(text: &str, keep: &[&str]) -> String {
+    Masker::new(keep).text(text)
 }
 
 /// Applies [`redact`] to every string of a JSON value (object keys included), in place.
@@ -92,26 +77,84 @@ fn redact_shaped(text: &str) -> String {
 /// assert_eq!(v, serde_json::json!({"token": "ot_pat_[redacted]", "n": 1, "list": ["see ot_clm_[redacted]"]}));
 /// ```
 pub fn redact_json(v: &mut Value) {
-    match v {
-        Value::String(s) => {
-            let r = redact(s);
-            if r != *s {
-                *s = r;
+    Masker::new(&[]).json(v);
+}
+
+/// [`redact_json`] with [`redact_keeping`]'s exception.
+pub fn redact_json_keeping(v: &mut Value, keep: &[&str]) {
+    Masker::new(keep).json(v);
+}
+
+/// One masking pass: the held secrets are read once for the whole text or JSON value, not once
+/// per string (a large API response has thousands).
+struct Masker<'a> {
+    held: Vec<String>,
+    keep: &'a [&'a str],
+}
+
+impl<'a> Masker<'a> {
+    fn new(keep: &'a [&'a str]) -> Self {
+        let held = HELD.lock().unwrap_or_else(PoisonError::into_inner);
+        let held = held.iter().filter(|s| !keep.iter().any(|k| s.starts_with(k))).cloned().collect();
+        Self { held, keep }
+    }
+
+    fn text(&self, text: &str) -> String {
+        let mut text = text.to_string();
+        for secret in &self.held {
+            if text.contains(secret.as_str()) {
+                text = text.replace(secret.as_str(), &mask(secret));
             }
         }
-        Value::Array(a) => a.iter_mut().for_each(redact_json),
-        Value::Object(m) => {
-            if m.keys().any(|k| redact(k) != *k) {
-                let old = std::mem::take(m);
-                for (k, mut v) in old {
-                    redact_json(&mut v);
-                    m.insert(redact(&k), v);
-                }
+        self.shaped(&text)
+    }
+
+    fn shaped(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some((at, prefix)) = PREFIXES.iter().filter_map(|p| rest.find(p).map(|i| (i, *p))).min() {
+            out.push_str(&rest[..at + prefix.len()]);
+            let tail = &rest[at + prefix.len()..];
+            let end = tail.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-')).unwrap_or(tail.len());
+            let preview = tail[end..].starts_with('*');
+            let already = tail.starts_with("[redacted]");
+            let kept = self.keep.contains(&prefix);
+            if end > 0 && !preview && !already && !kept {
+                out.push_str("[redacted]");
             } else {
-                m.values_mut().for_each(redact_json);
+                out.push_str(&tail[..end]);
             }
+            rest = &tail[end..];
         }
-        _ => {}
+        out.push_str(rest);
+        out
+    }
+
+    fn json(&self, v: &mut Value) {
+        match v {
+            Value::String(s) => {
+                let r = self.text(s);
+                if r != *s {
+                    *s = r;
+                }
+            }
+            Value::Array(a) => a.iter_mut().for_each(|x| self.json(x)),
+            Value::Object(m) => {
+                let keys: Vec<(String, String)> =
+                    m.keys().map(|k| (k.clone(), self.text(k))).filter(|(k, r)| k != r).collect();
+                if keys.is_empty() {
+                    m.values_mut().for_each(|x| self.json(x));
+                } else {
+                    let old = std::mem::take(m);
+                    for (k, mut v) in old {
+                        self.json(&mut v);
+                        let key = keys.iter().find(|(old, _)| *old == k).map_or(k, |(_, r)| r.clone());
+                        m.insert(key, v);
+                    }
+                }
+            }
+            _ => {}
+        }
     }
 }
 

@@ -15,33 +15,9 @@ use crate::{
     jq::{Jq, Output as JqOutput},
 };
 
-/// [`opentrain::redact`] except claim-link tokens (`ot_cat_...`): the link a claim command prints is
-/// the page the human must open, and masking it would make the claim impossible.
-pub fn redact_keeping_claim_links(text: &str) -> String {
-    const CAT: &str = "ot_cat_";
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find(CAT) {
-        out.push_str(&opentrain::redact(&rest[..i]));
-        let tail = &rest[i..];
-        let body = &tail[CAT.len()..];
-        let end =
-            CAT.len() + body.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-')).unwrap_or(body.len());
-        out.push_str(&tail[..end]);
-        rest = &tail[end..];
-    }
-    out.push_str(&opentrain::redact(rest));
-    out
-}
-
-fn redact_strings(v: &mut Value, f: &dyn Fn(&str) -> String) {
-    match v {
-        Value::String(s) => *s = f(s),
-        Value::Array(a) => a.iter_mut().for_each(|x| redact_strings(x, f)),
-        Value::Object(m) => m.values_mut().for_each(|x| redact_strings(x, f)),
-        _ => {}
-    }
-}
+/// Claim-link tokens (`ot_cat_...`): the link a claim command prints is the page the human must
+/// open, and masking it would make the claim impossible.
+const CLAIM_LINKS: &[&str] = &["ot_cat_"];
 
 /// Standard output, with what the renderers need to know about it.
 pub struct Out {
@@ -52,7 +28,7 @@ pub struct Out {
     pub format: Format,
     /// `--jq`: every JSON value goes through it before printing.
     jq: Option<Jq>,
-    /// Claim-link tokens are shown (`auth claim` only): see [`redact_keeping_claim_links`].
+    /// Claim-link tokens are shown (`auth claim` only): see [`CLAIM_LINKS`].
     pub keep_claim_links: bool,
     /// Table width limit: `COLUMNS`, else the terminal's width, else none (a pipe gets full rows).
     width: Option<usize>,
@@ -109,7 +85,8 @@ impl Out {
     }
 
     fn redact(&self, text: &str) -> String {
-        if self.keep_claim_links { redact_keeping_claim_links(text) } else { opentrain::redact(text) }
+        let keep = if self.keep_claim_links { CLAIM_LINKS } else { &[] };
+        opentrain::redact::redact_keeping(text, keep)
     }
 
     fn raw_line(&mut self, text: &str) -> io::Result<()> {
@@ -123,18 +100,9 @@ impl Out {
     /// line for `ndjson`; through the `--jq` filter when there is one.
     pub fn json_value(&mut self, v: &Value) -> io::Result<()> {
         let mut v = v.clone();
-        if self.keep_claim_links {
-            redact_strings(&mut v, &redact_keeping_claim_links);
-        } else {
-            opentrain::redact_json(&mut v);
-        }
+        let keep = if self.keep_claim_links { CLAIM_LINKS } else { &[] };
+        opentrain::redact::redact_json_keeping(&mut v, keep);
         self.emit(&v)
-    }
-
-    /// Same as [`json_value`](Self::json_value); kept for the auth commands, whose results
-    /// hold the tokens they just saved to cli.json.
-    pub fn json_masked(&mut self, v: &Value) -> io::Result<()> {
-        self.json_value(v)
     }
 
     /// JSON with secrets masked except the one at `pointer`: a secret the user just created and
@@ -946,7 +914,7 @@ mod tests {
     fn claim_links_are_kept_when_asked_and_nothing_else() {
         let t = "open https://x/claim?token=ot_cat_ab12 with ot_pat_zz and ot_cat_cd3.";
         assert_eq!(
-            redact_keeping_claim_links(t),
+            opentrain::redact::redact_keeping(t, CLAIM_LINKS),
             "open https://x/claim?token=ot_cat_ab12 with ot_pat_[redacted] and ot_cat_cd3."
         );
         assert_eq!(

@@ -572,7 +572,7 @@ impl App {
         if self.out.json {
             let mut v = serde_json::to_value(&reg).map_err(|e| Failure::Local(e.to_string()))?;
             v["credentialsFile"] = json!(path);
-            return Ok(self.out.json_masked(&v)?);
+            return Ok(self.out.json_value(&v)?);
         }
         let v = serde_json::to_value(&reg).unwrap_or_default();
         self.out.line(format!("Registered agent account {}.", output::s(&v, "/registration_id")))?;
@@ -601,7 +601,7 @@ impl App {
         };
         let v = serde_json::to_value(&attempt).map_err(|e| Failure::Local(e.to_string()))?;
         if self.out.json {
-            return Ok(self.out.json_masked(&v)?);
+            return Ok(self.out.json_value(&v)?);
         }
         let sent = attempt.email_sent != Some(false);
         self.out.line(if sent {
@@ -683,7 +683,7 @@ impl App {
                 }
                 Ok(Poll::Pending | Poll::SlowDown(_)) => {
                     if self.out.json {
-                        return Ok(self.out.json_masked(&json!({"status": "pending"}))?);
+                        return Ok(self.out.json_value(&json!({"status": "pending"}))?);
                     }
                     self.out.line("Claim pending: the human has not finished yet.")?;
                     self.out.next(&["opentrain auth claim-status --wait".into()])?;
@@ -697,7 +697,7 @@ impl App {
         if self.out.json {
             v["status"] = json!("claimed");
             v["credentialsFile"] = json!(path);
-            return Ok(self.out.json_masked(&v)?);
+            return Ok(self.out.json_value(&v)?);
         }
         self.out.line("Claimed: the account now belongs to its human owner.")?;
         self.out.fields(&[("Saved to", format!("{path} (upgraded token)")), ("Scopes", output::s(&v, "/scopes"))])?;
@@ -730,7 +730,7 @@ impl App {
         if self.out.json {
             let mut v = me;
             v["credentialsFile"] = json!(path);
-            return Ok(self.out.json_masked(&v)?);
+            return Ok(self.out.json_value(&v)?);
         }
         self.out.line(format!("Logged in as {}.", who(&me)))?;
         self.out.fields(&[("Saved to", format!("{path} (mode 0600)")), ("Scopes", output::s(&me, "/token/scopes"))])?;
@@ -756,7 +756,7 @@ impl App {
         };
         if self.out.json {
             let v = json!({"deleted": deleted, "credentialsFile": path.display().to_string(), "tokenRevoked": false});
-            return Ok(self.out.json_masked(&v)?);
+            return Ok(self.out.json_value(&v)?);
         }
         if deleted {
             self.out.line(format!("Deleted {}.", path.display()))?;
@@ -780,7 +780,7 @@ impl App {
         let client = self.client_for(resolved)?;
         let me = self.call(&client, O::GetAuthMe, &Args::default()).await?;
         if self.out.json {
-            return Ok(self.out.json_masked(&me)?);
+            return Ok(self.out.json_value(&me)?);
         }
         self.out.line(format!("Signed in as {}.", who(&me)))?;
         let s = output::s;
