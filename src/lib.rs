@@ -41,3 +41,8 @@ pub use generated::{Client, types};
 pub use open_enum::OpenEnum;
 pub use progenitor_client::ResponseValue;
 pub use redact::{redact, redact_json};
+
+/// The largest amount (USD) or data volume the CLI and the MCP server accept from a user: far
+/// beyond any real milestone or top-up, so a larger number is a typo, not a hire. The API itself
+/// leaves the hire amount unbounded; this is the faces' guard, kept in one place.
+pub const MAX_AMOUNT: f64 = 1_000_000_000.0;

@@ -4,7 +4,10 @@
 //! follow the documented pattern, the kebab-case of the API field (`jobId` → `--job-id`). Which
 //! operation each command calls lives in [`super::home`]; what it sends, in [`super::run`].
 
-use opentrain::generated::meta::{OperationId as O, param_values};
+use opentrain::{
+    MAX_AMOUNT,
+    generated::meta::{OperationId as O, param_values},
+};
 use std::time::Duration;
 
 /// The choices the spec gives a parameter, so `--help` and validation follow the spec; a
@@ -678,10 +681,6 @@ fn seconds(s: &str) -> Result<Duration, String> {
     let n: f64 = s.trim().parse().map_err(|_| format!("`{s}` is not a number of seconds"))?;
     Duration::try_from_secs_f64(n).map_err(|_| format!("`{s}` is not a non-negative number of seconds"))
 }
-
-/// The largest amount (USD) or volume a flag takes: far beyond any real milestone or top-up
-/// (the MCP server's `MAX_AMOUNT` is the same), so a larger one is a typo.
-pub const MAX_AMOUNT: f64 = 1_000_000_000.0;
 
 /// Parses an amount or volume: a finite number above 0 and at most [`MAX_AMOUNT`]. `NaN`,
 /// `inf` or `1e400` would otherwise reach the request as a missing amount.

@@ -8,6 +8,7 @@
 
 use std::fmt;
 
+use opentrain::MAX_AMOUNT;
 use serde_json::{Map, Value};
 
 /// The first problem found in a value, with where it is.
@@ -50,10 +51,6 @@ pub fn check_arguments(schema: &Value, arguments: &Value) -> Result<(), Violatio
 
 /// Argument fields that carry money or a volume, wherever they sit (`milestone.amount`).
 const AMOUNT_FIELDS: &[&str] = &["amount", "amountUsd", "volume"];
-
-/// The largest amount (USD) or volume accepted: far beyond any real milestone or top-up (the
-/// CLI's `MAX_AMOUNT` is the same), so a larger one is a mistake, not a hire.
-pub const MAX_AMOUNT: f64 = 1_000_000_000.0;
 
 /// Money is checked beyond the spec, which leaves the hire amount unbounded: an amount or volume
 /// must be above 0 and at most [`MAX_AMOUNT`].
