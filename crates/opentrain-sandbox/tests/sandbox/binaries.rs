@@ -284,30 +284,55 @@ async fn sign_in_link(stderr: impl tokio::io::AsyncRead + Unpin + Send + 'static
     rx.await.expect("the binary printed a sign-in link on stderr")
 }
 
+/// Starts `opentrain sandbox --port 0 EXTRA...` as a real user would and reads the environment
+/// block its banner prints on stdout (`KEY=value` lines, the last token variable last).
+async fn serve_sandbox(
+    bin: &str,
+    home: &Path,
+    extra: &[&std::ffi::OsStr],
+) -> (tokio::process::Child, Vec<(String, String)>) {
+    use tokio::io::AsyncBufReadExt;
+    let mut child = real_user(bin, home)
+        .args(["sandbox", "--port", "0"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let last = opentrain::Resolver::all_token_vars().last().expect("token variables");
+    let mut block = Vec::new();
+    // The block is printed at once; a banner without it would leave this waiting for more lines.
+    let read = async {
+        while let Some(line) = lines.next_line().await.expect("read") {
+            if let Some((k, v)) = line.split_once('=') {
+                block.push((k.to_string(), v.to_string()));
+                if k == last {
+                    break;
+                }
+            }
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(30), read).await.expect("the whole environment block");
+    // Keep stdout open (and drained) until the process ends, as a terminal would.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, block)
+}
+
+/// The value of `name` in a printed environment block.
+fn var(block: &[(String, String)], name: &str) -> String {
+    block.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_else(|| panic!("no {name} line"))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn opentrain_sandbox_serves_until_stopped_and_prints_its_url() {
     let Some(bin) = CLI.as_deref() else {
         eprintln!("SKIPPED opentrain_sandbox_serves: opentrain not built (run `cargo test --workspace`)");
         return;
     };
-    use tokio::io::AsyncBufReadExt;
     let home = tempfile::tempdir().expect("home");
-    let mut child = real_user(bin, home.path())
-        .args(["sandbox", "--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = tokio::io::BufReader::new(stdout).lines();
-    let mut base = None;
-    while let Some(line) = lines.next_line().await.expect("read") {
-        if let Some(url) = line.strip_prefix("OPENTRAIN_API_BASE_URL=") {
-            base = Some(url.to_string());
-            break;
-        }
-    }
-    let base = base.expect("the ready-to-paste line");
+    let (mut child, block) = serve_sandbox(bin, home.path(), &[]).await;
+    let base = var(&block, "OPENTRAIN_API_BASE_URL");
     assert!(base.starts_with("http://127.0.0.1:"), "{base}");
     let jobs = reqwest::get(format!("{base}/api/public/v1/jobs")).await.expect("GET").status();
     assert_eq!(jobs.as_u16(), 200, "the tokenless search answers");
@@ -325,29 +350,9 @@ async fn exporting_the_printed_environment_keeps_the_real_cli_json_untouched() {
         eprintln!("SKIPPED exporting_the_printed_environment: opentrain not built (run `cargo test --workspace`)");
         return;
     };
-    use tokio::io::AsyncBufReadExt;
     let home = tempfile::tempdir().expect("home");
-    let mut child = real_user(bin, home.path())
-        .args(["sandbox", "--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let mut lines = tokio::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let mut block = Vec::new();
-    // The block is printed at once; a banner without it would leave this waiting for more lines.
-    let read = async {
-        while let Some(line) = lines.next_line().await.expect("read") {
-            if let Some((k, v)) = line.split_once('=') {
-                block.push((k.to_string(), v.to_string()));
-                if k == "OPENTRAIN_API_TOKEN" {
-                    break;
-                }
-            }
-        }
-    };
-    tokio::time::timeout(std::time::Duration::from_secs(30), read).await.expect("the whole environment block");
-    let config = block.iter().find(|(k, _)| k == "XDG_CONFIG_HOME").map(|(_, v)| v.clone()).expect("config dir line");
+    let (mut child, block) = serve_sandbox(bin, home.path(), &[]).await;
+    let config = var(&block, "XDG_CONFIG_HOME");
     assert!(!config.starts_with(&home.path().display().to_string()), "a sandbox-only directory: {config}");
     // A user who pastes the block into a shell that still has their real token and cli.json:
     let mut register = real_user(bin, home.path());
@@ -389,25 +394,10 @@ async fn opentrain_sandbox_writes_its_state_on_sigterm() {
         );
         return;
     };
-    use tokio::io::AsyncBufReadExt;
     let home = tempfile::tempdir().expect("home");
     let state = home.path().join("sandbox.json");
-    let mut child = real_user(bin, home.path())
-        .args(["sandbox", "--port", "0", "--state"])
-        .arg(&state)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut lines = tokio::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let mut base = None;
-    while let Some(line) = lines.next_line().await.expect("read") {
-        if let Some(url) = line.strip_prefix("OPENTRAIN_API_BASE_URL=") {
-            base = Some(url.to_string());
-            break;
-        }
-    }
-    let base = base.expect("the ready-to-paste line");
+    let (mut child, block) = serve_sandbox(bin, home.path(), &["--state".as_ref(), state.as_os_str()]).await;
+    let base = var(&block, "OPENTRAIN_API_BASE_URL");
     let stderr = child.stderr.take().expect("stderr");
     let anon = opentrain::Client::builder().base_url(&base).build().expect("client");
     let reg = anon
