@@ -3,6 +3,7 @@
 //! MCP client would (rmcp's client, or raw lines where a client would never misbehave).
 
 mod credentials;
+mod e2e;
 mod filtering;
 mod handlers;
 mod harness;
