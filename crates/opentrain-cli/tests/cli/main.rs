@@ -4,6 +4,7 @@
 
 mod amounts;
 mod auth;
+mod e2e;
 mod errors;
 mod inputs;
 mod jobs;
