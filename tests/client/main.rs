@@ -8,6 +8,7 @@ mod errors;
 mod pagination;
 mod transport;
 mod webhook;
+mod writes;
 
 use std::{
     sync::{Arc, Mutex},
