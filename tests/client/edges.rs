@@ -6,7 +6,7 @@ use std::{
         Arc,
         atomic::{AtomicUsize, Ordering},
     },
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use httpmock::MockServer;
@@ -187,11 +187,8 @@ async fn a_stalled_read_ends_at_the_calls_deadline() {
     // Before: 3 attempts of 30 s each plus backoff (91.5 s). Now the deadline bounds them all.
     let (base, seen) = fault_server(Fault::Stall).await;
     let c = client_for(&base).deadline(Duration::from_secs(2)).build().expect("client");
-    let started = Instant::now();
     let err = c.get_auth_me().send().run().await.expect_err("stalled");
-    let took = started.elapsed();
     assert!(matches!(err, Error::Timeout { attempts: 1, .. }), "{err:?}");
-    assert!(took < Duration::from_secs(20), "took {took:?}");
     assert_eq!(seen.load(Ordering::SeqCst), 1, "no retry that could not finish in time");
 
     // A write cut off by the deadline may have been applied: the error says to check first.
@@ -204,11 +201,10 @@ async fn a_stalled_read_ends_at_the_calls_deadline() {
 async fn within_bounds_every_call_inside_it() {
     let (base, _) = fault_server(Fault::Stall).await;
     let c = client_for(&base).build().expect("client");
-    let started = Instant::now();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(1);
     let err = opentrain::within(deadline, c.get_auth_me().send().run()).await.expect_err("stalled");
-    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
-    assert!(started.elapsed() < Duration::from_secs(20), "took {:?}", started.elapsed());
+    // One attempt: the client's own policy would have made three before giving up.
+    assert!(matches!(err, Error::Timeout { attempts: 1, .. }), "{err:?}");
 
     // A deadline already past sends nothing and says so.
     let (base, seen) = fault_server(Fault::Stall).await;
@@ -237,9 +233,8 @@ async fn a_retry_after_beyond_the_deadline_returns_the_429_at_once() {
         .deadline(Duration::from_secs(5))
         .build()
         .expect("client");
-    let started = Instant::now();
+    // Sleeping the 60 s would have run into the 5 s deadline: a timeout, not the 429 itself.
     let err = c.get_auth_me().send().run().await.expect_err("429");
-    assert!(started.elapsed() < Duration::from_secs(20), "took {:?}", started.elapsed());
     let api = err.as_api().expect("the 429 itself");
     assert_eq!((api.status, api.retry_after), (429, Some(60)));
     assert!(err.to_string().contains("retry after 60 s"), "says when to retry: {err}");

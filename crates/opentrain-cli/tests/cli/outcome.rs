@@ -1,10 +1,7 @@
 //! A write whose outcome is unknown (the connection closed after the request was sent) says
 //! to check first, naming the command, and how to make a repeat safe; never "retry".
 
-use std::{
-    io::Read,
-    time::{Duration, Instant},
-};
+use std::io::Read;
 
 use super::*;
 
@@ -26,7 +23,6 @@ fn closes_after_reading() -> String {
 async fn a_write_with_unknown_outcome_says_check_first_never_retry() {
     let t = Cli::start().await;
     let base = closes_after_reading();
-    let started = Instant::now();
     let o = fails(
         t.bare().env("OT_API_TOKEN", TOKEN).env("OT_API_BASE_URL", &base).args([
             "jobs",
@@ -41,7 +37,6 @@ async fn a_write_with_unknown_outcome_says_check_first_never_retry() {
     assert!(!err.to_lowercase().contains("retry"), "{err}");
     assert!(err.contains("opentrain jobs list"), "names the check: {err}");
     assert!(err.contains("--idempotency-key"), "says how to make a repeat safe: {err}");
-    assert!(started.elapsed() < Duration::from_secs(60));
 
     let o = fails(
         t.bare().env("OT_API_TOKEN", TOKEN).env("OT_API_BASE_URL", &base).args([

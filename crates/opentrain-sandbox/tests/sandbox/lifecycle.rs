@@ -1,7 +1,7 @@
 //! The whole hiring lifecycle through the library against a live sandbox, every response also
 //! checked against openapi.yaml by the recording proxy.
 
-use std::{collections::BTreeSet, time::Instant};
+use std::collections::BTreeSet;
 
 use opentrain::{
     CredentialsFile, Run,
@@ -30,7 +30,6 @@ async fn the_whole_lifecycle_through_the_library() {
     let (deliveries, _) = super::respond_in_turn(&receiver, &[200]).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let mut store = CredentialsFile::load(dir.path().join("cli.json")).expect("credentials file");
-    let started = Instant::now();
 
     // Register: the library saves the pre-claim token and the claim token.
     let anon = rec.client(None);
@@ -284,7 +283,6 @@ async fn the_whole_lifecycle_through_the_library() {
     ] {
         assert!(seen.contains(t), "{t} missing from the feed: {seen:?}");
     }
-    let elapsed = started.elapsed();
 
     // Every event after the subscription reached the webhook, signed with its secret.
     let after: Vec<String> =
@@ -319,7 +317,6 @@ async fn the_whole_lifecycle_through_the_library() {
 
     // And every response on the way satisfied openapi.yaml.
     let ops = rec.check_all();
-    println!("lifecycle: {} operations, {} requests, {elapsed:?}", ops.len(), rec.exchanges().len());
-    assert!(elapsed < std::time::Duration::from_secs(10), "the lifecycle took {elapsed:?}");
+    println!("lifecycle: {} operations, {} requests", ops.len(), rec.exchanges().len());
     sandbox.shutdown().await.expect("clean shutdown");
 }
