@@ -48,6 +48,8 @@ impl Drop for Browser {
 struct Cdp {
     stream: TcpStream,
     next_id: u64,
+    /// `Page.loadEventFired` events seen so far: a page finished loading since the last look.
+    loads: u64,
 }
 
 impl Cdp {
@@ -68,7 +70,7 @@ impl Cdp {
             head.push(b[0]);
         }
         assert!(head.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
-        Cdp { stream, next_id: 0 }
+        Cdp { stream, next_id: 0, loads: 0 }
     }
 
     async fn send_frame(&mut self, opcode: u8, payload: &[u8]) {
@@ -120,14 +122,23 @@ impl Cdp {
         }
     }
 
-    /// Sends a command and returns its result, skipping the events in between.
+    /// The next message, counting page loads among the events.
+    async fn next(&mut self) -> Value {
+        let v: Value = serde_json::from_str(&self.read_message().await).expect("json");
+        if v["method"] == "Page.loadEventFired" {
+            self.loads += 1;
+        }
+        v
+    }
+
+    /// Sends a command and returns its result; the events in between only count page loads.
     async fn call(&mut self, method: &str, params: Value) -> Value {
         self.next_id += 1;
         let id = self.next_id;
         let msg = json!({ "id": id, "method": method, "params": params }).to_string();
         self.send_frame(0x1, msg.as_bytes()).await;
         loop {
-            let v: Value = serde_json::from_str(&self.read_message().await).expect("json");
+            let v = self.next().await;
             if v["id"] == id {
                 assert!(v.get("error").is_none(), "{method}: {v}");
                 return v["result"].clone();
@@ -140,16 +151,28 @@ impl Cdp {
         r["result"]["value"].clone()
     }
 
-    /// Evaluates `expression` until it is true, or panics after `what` did not happen in 15 s.
+    /// Waits until `expression` is true, looking again each time a page finishes loading (the
+    /// browser's own signal; every step of this test ends in a page load), or panics after
+    /// `what` did not happen in 15 s.
     async fn until(&mut self, expression: &str, what: &str) {
-        for _ in 0..150 {
-            if self.eval(expression).await == Value::Bool(true) {
-                return;
+        let wait = async {
+            loop {
+                let seen = self.loads;
+                if self.eval(expression).await == Value::Bool(true) {
+                    return;
+                }
+                // A load that arrived during the look is looked at again at once.
+                while self.loads == seen {
+                    self.next().await;
+                }
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        if tokio::time::timeout(Duration::from_secs(15), wait).await.is_err() {
+            // The abandoned wait may have stopped mid-frame: the page's text is a best effort.
+            let look = self.eval("document.body ? document.body.innerText : ''");
+            let text = tokio::time::timeout(Duration::from_secs(5), look).await.unwrap_or_default();
+            panic!("{what} did not happen; the page says: {text}");
         }
-        let text = self.eval("document.body ? document.body.innerText : ''").await;
-        panic!("{what} did not happen; the page says: {text}");
     }
 }
 
@@ -253,6 +276,7 @@ async fn a_person_confirms_the_hire_in_headless_chromium() {
         .expect("a page target")
         .to_string();
     let mut cdp = Cdp::connect(&page_ws).await;
+    cdp.call("Page.enable", json!({})).await;
 
     // The person signs in with the one-time link the sandbox printed on its console.
     cdp.call("Page.navigate", json!({ "url": sandbox.sign_in_link() })).await;
