@@ -1,8 +1,10 @@
 # syntax=docker/dockerfile:1
 # The OpenTrain MCP server over Streamable HTTP, as a small non-root image:
 #   docker build -t opentrain-mcp .
-#   docker run --rm -p 8080:8080 opentrain-mcp        # serves http://HOST:8080/mcp
-# Callers send their own `Authorization: Bearer <token>`; the image holds no credentials.
+#   docker run --rm -p 8080:8080 -e OPENTRAIN_MCP_PUBLIC_URL=https://mcp.example.com opentrain-mcp
+# serves /mcp on port 8080. Set the URL clients use (OPENTRAIN_MCP_PUBLIC_URL, or the other
+# `opentrain-mcp --help` HTTP flags as OPENTRAIN_MCP_* variables): the Origin check and the OAuth
+# metadata use it. Callers send their own `Authorization: Bearer <token>`; the image holds no credentials.
 #
 # UNTESTED HERE: the machine this project is developed and CI-tested on has the docker client but no
 # Docker engine, so this file has never been built. It only uses `cargo build --locked` as CI does.
