@@ -11,7 +11,13 @@ const path = require("node:path");
 const { PLATFORMS, MAIN_PACKAGE, packageName, exeName } = require("./opentrain-mcp/lib/platforms");
 
 const COMMANDS = ["opentrain-mcp", "opentrain"];
-const README = path.join(__dirname, "..", "crates", "opentrain-bins", "README.md");
+const ROOT = path.join(__dirname, "..");
+// What every package carries besides its own files: the user-facing README and the licences.
+const DOCS = [path.join(ROOT, "crates", "opentrain-bins", "README.md"), path.join(ROOT, "LICENSE-MIT"), path.join(ROOT, "LICENSE-APACHE")];
+
+function copyDocs(dir) {
+  for (const file of DOCS) fs.copyFileSync(file, path.join(dir, path.basename(file)));
+}
 
 function readJson(file) {
   return JSON.parse(fs.readFileSync(file, "utf8"));
@@ -28,7 +34,7 @@ function stageMain(version, out) {
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
   for (const sub of ["bin", "lib"]) fs.cpSync(path.join(src, sub), path.join(dir, sub), { recursive: true });
-  fs.copyFileSync(README, path.join(dir, "README.md"));
+  copyDocs(dir);
   const manifest = readJson(path.join(src, "package.json"));
   manifest.version = version;
   // Exactly this version: a shim must never run another release's binary.
@@ -49,7 +55,7 @@ function stagePlatform(version, out, key, bins) {
     fs.copyFileSync(path.join(bins, file), path.join(dir, "bin", file));
     fs.chmodSync(path.join(dir, "bin", file), 0o755);
   }
-  fs.copyFileSync(README, path.join(dir, "README.md"));
+  copyDocs(dir);
   const manifest = readJson(path.join(__dirname, "platform", "package.json"));
   manifest.name = packageName(key);
   manifest.version = version;
