@@ -56,3 +56,15 @@ fn new_blocks_in_the_real_spec_move_into_their_operations_action() {
     assert_eq!(std::fs::read_to_string(&overlay).expect("overlay"), overlay_text, "a re-run changes nothing");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_real_spec_has_no_x_key_left_to_move() {
+    let text = std::fs::read_to_string(root().join("openapi.yaml")).expect("the spec");
+    let layer = read_spec(&root().join("openapi.overlay.yaml")).expect("the overlay");
+    let e = opentrain_spec::extract::extract(&text, layer, &[]).expect("extracts");
+    assert!(
+        e.moved.is_empty(),
+        "openapi.yaml has x- keys that belong in the overlay; run `cargo run -p opentrain-spec -- extract-overlay`: {:?}",
+        e.moved
+    );
+}
