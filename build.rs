@@ -1,19 +1,22 @@
-//! Generates everything spec-derived from `openapi.yaml` into `OUT_DIR` (the logic lives in the
-//! tested `opentrain-codegen` crate): the typed client, the operation table, the raw client and
-//! the MCP tool table. Edit the spec, `cargo build`, and everything is regenerated.
+//! Generates everything spec-derived from `openapi.yaml` (the API) with `openapi.overlay.yaml`
+//! (our metadata) applied into `OUT_DIR` (the logic lives in the tested `opentrain-codegen`
+//! crate): the typed client, the operation table, the raw client and the MCP tool table. Edit the
+//! spec or the overlay, `cargo build`, and everything is regenerated.
 
 use std::path::Path;
 
 const SPEC: &str = "openapi.yaml";
+const OVERLAY: &str = "openapi.overlay.yaml";
 
 fn main() {
     println!("cargo:rerun-if-changed={SPEC}");
+    println!("cargo:rerun-if-changed={OVERLAY}");
     let out = std::env::var_os("OUT_DIR").unwrap_or_default();
-    let result = opentrain_codegen::read_spec(Path::new(SPEC))
-        .and_then(|spec| opentrain_codegen::generate_sdk(spec, Path::new(&out)));
+    let result = opentrain_codegen::load_spec(Path::new(SPEC), Path::new(OVERLAY))
+        .and_then(|spec| opentrain_codegen::generate_sdk(spec, Path::new(&out)).map_err(|e| format!("{SPEC}: {e}")));
     if let Err(msg) = result {
         // A build script reports through its exit status; the message names what to fix.
-        eprintln!("error: {SPEC}: {msg}");
+        eprintln!("error: {msg}");
         std::process::exit(1);
     }
 }

@@ -1,6 +1,6 @@
 //! The code generator behind `build.rs`: everything spec-derived, written into `OUT_DIR`.
 //!
-//! From `openapi.yaml` it writes the typed client (`codegen.rs`), the operation table
+//! From `openapi.yaml` with `openapi.overlay.yaml` applied ([`load_spec`]) it writes the typed client (`codegen.rs`), the operation table
 //! (`meta.rs`), the raw client with dispatch by operation id (`raw.rs`, see [`raw`]), the MCP tool
 //! table (`tools.rs`, see [`tools`]) and, for `opentrain-httpmock`, typed mocks (`httpmock.rs`).
 //!
@@ -17,13 +17,32 @@ use std::{fs, path::Path};
 
 use serde_json::Value;
 
+pub mod overlay;
 pub mod raw;
 pub mod tools;
 
-/// Reads a spec in YAML (or JSON, which is YAML) from `path`.
+/// Reads an OpenAPI or Overlay document from `path`, as JSON when the name ends in `.json` or the
+/// text starts with `{` (the served `openapi.json` can replace `openapi.yaml` as is), else as YAML.
 pub fn read_spec(path: &Path) -> Result<Value, String> {
     let text = fs::read_to_string(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-    serde_norway::from_str(&text).map_err(|e| format!("{}: invalid YAML: {e}", path.display()))
+    let is_json =
+        path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) || text.trim_start().starts_with('{');
+    if is_json {
+        serde_json::from_str(&text).map_err(|e| format!("{}: invalid JSON: {e}", path.display()))
+    } else {
+        serde_norway::from_str(&text).map_err(|e| format!("{}: invalid YAML: {e}", path.display()))
+    }
+}
+
+/// The spec every generator and every reader of our metadata works from: the API description at
+/// `spec_path` (YAML or JSON) with the overlay at `overlay_path` (our `x-mcp`, `x-cli`, `x-rust-*`
+/// and other `x-` keys, see [`overlay`]) applied. Fails naming every overlay action whose target
+/// no longer matches the spec.
+pub fn load_spec(spec_path: &Path, overlay_path: &Path) -> Result<Value, String> {
+    let mut spec = read_spec(spec_path)?;
+    let layer = read_spec(overlay_path)?;
+    overlay::apply(&mut spec, &layer).map_err(|e| format!("{}: {e}", overlay_path.display()))?;
+    Ok(spec)
 }
 
 /// The spec as the typed client is generated from it, with the names of its open enums.
