@@ -60,8 +60,8 @@ pub struct Global {
     /// as with jq -r), e.g. --jq '.jobs[].id'
     #[arg(long, global = true, value_name = "EXPR")]
     pub jq: Option<String>,
-    /// Log each HTTP request on stderr: method, path, status, duration, attempt (never a token or
-    /// a body). OPENTRAIN_LOG sets the level instead, e.g. OPENTRAIN_LOG=debug
+    /// Log each HTTP attempt on stderr: method, path, status, attempt number, elapsed time (never
+    /// a token or a body). OPENTRAIN_LOG sets the level instead, e.g. OPENTRAIN_LOG=debug
     #[arg(long, short = 'v', global = true)]
     pub verbose: bool,
     /// Bold and color on stdout: auto (a terminal, NO_COLOR unset or CLICOLOR_FORCE set), always, never

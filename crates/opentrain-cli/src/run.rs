@@ -119,7 +119,11 @@ impl App {
     }
 
     fn client_for(&self, resolved: Resolved) -> Result<Client, Failure> {
-        Ok(Client::builder().resolved(resolved).on_retry(crate::log::on_retry).build()?)
+        Ok(Client::builder()
+            .resolved(resolved)
+            .on_retry(crate::log::on_retry)
+            .on_attempt(crate::log::on_attempt)
+            .build()?)
     }
 
     fn client(&self) -> Result<Client, Failure> {
@@ -132,10 +136,7 @@ impl App {
         if operation(op.id()).is_some_and(|m| !m.tokenless) && client.token().is_none() {
             return Err(self.no_token());
         }
-        crate::log::start_call();
-        let started = std::time::Instant::now();
         let result = raw::Client::from_typed(client).call(op.id(), args).await;
-        crate::log::request(op, &args.params, result.as_ref().map(|_| ()), started.elapsed());
         result.map_err(|error| Failure::call(op, &args.params, error))
     }
 
