@@ -17,6 +17,7 @@ use std::{fs, path::Path};
 
 use serde_json::Value;
 
+pub mod docs;
 pub mod raw;
 pub mod tools;
 
@@ -70,6 +71,7 @@ pub fn generate_sdk(spec: Value, out: &Path) -> Result<(), String> {
     let p = prepare(spec)?;
     let settings = typed_settings(&p)?;
     let mut file = unparse_file(&settings, &p.spec)?;
+    docs::escape_file(&mut file);
     // Replaced schemas get no item in `types`; an alias keeps `types::JobStatus` nameable.
     add_to_module(&mut file, "types", &open_enum_aliases(&p.open_enums))?;
     write(out, "codegen.rs", prettyplease::unparse(&file))?;
@@ -81,7 +83,9 @@ pub fn generate_sdk(spec: Value, out: &Path) -> Result<(), String> {
     for name in ["Error", "ErrorDetails", "OAuthError"] {
         raw_settings.with_replacement(name, format!("crate::generated::types::{name}"), std::iter::empty());
     }
-    let raw_code = prettyplease::unparse(&unparse_file(&raw_settings, &raw_spec)?) + &raw::dispatch(&p.written);
+    let mut raw_file = unparse_file(&raw_settings, &raw_spec)?;
+    docs::escape_file(&mut raw_file);
+    let raw_code = prettyplease::unparse(&raw_file) + &raw::dispatch(&p.written);
     write(out, "raw.rs", raw_code)?;
 
     let table = tools::tools(&p.written)?;
@@ -113,6 +117,7 @@ pub fn generate_httpmock(spec: Value, sdk_path: &str, out: &Path) -> Result<(), 
     let tokens = catch_panics(|| progenitor::Generator::new(&settings).httpmock(&parsed, sdk_path))?;
     let mut file: syn::File = syn::parse2(tokens).map_err(|e| format!("generated mocks do not parse: {e}"))?;
     syn::visit_mut::VisitMut::visit_file_mut(&mut EscapePathValues, &mut file);
+    docs::escape_file(&mut file);
     let twin = async_twin(&file)?;
     file.items.extend(twin);
     write(out, "httpmock.rs", prettyplease::unparse(&file))
