@@ -8,6 +8,11 @@ const SPEC: &str = "openapi.yaml";
 
 fn main() {
     println!("cargo:rerun-if-changed={SPEC}");
+    // Hands the spec's location to the crates that build on this one (`links` metadata, read as
+    // DEP_OPENTRAIN_SPEC): opentrain-httpmock generates its mocks from this very file, in the
+    // workspace and from crates.io alike, so the mocks always match the SDK they are built with.
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default();
+    println!("cargo:spec={}", Path::new(&manifest).join(SPEC).display());
     let out = std::env::var_os("OUT_DIR").unwrap_or_default();
     let result = opentrain_codegen::read_spec(Path::new(SPEC))
         .and_then(|spec| opentrain_codegen::generate_sdk(spec, Path::new(&out)));
