@@ -182,3 +182,240 @@ mod tests {
         assert_eq!(escape(plain), plain);
     }
 }
+
+/// Documents what the generators leave bare, from the spec wherever it says something: a
+/// client builder's parameter setters get the parameter's description, a field whose type is a
+/// schema gets that schema's description, a type builder's setters the field's description, an
+/// enum variant its wire value; the rest (builder constructors, `body`, `body_map`) get one
+/// line saying what they are for. Only items without a doc are touched.
+pub fn document(file: &mut syn::File, spec: &serde_json::Value) {
+    let params = param_docs(spec);
+    for item in &mut file.items {
+        let syn::Item::Mod(m) = item else { continue };
+        let Some((_, items)) = m.content.as_mut() else { continue };
+        match m.ident.to_string().as_str() {
+            "types" => document_types(items),
+            "builder" => document_client_builders(items, &params),
+            _ => {}
+        }
+    }
+}
+
+fn has_doc(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|a| a.path().is_ident("doc"))
+}
+
+fn doc_text(attrs: &[syn::Attribute]) -> Option<String> {
+    let lines: Vec<String> = attrs
+        .iter()
+        .filter(|a| a.path().is_ident("doc"))
+        .filter_map(|a| match &a.meta {
+            syn::Meta::NameValue(syn::MetaNameValue {
+                value: syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }),
+                ..
+            }) => Some(s.value()),
+            _ => None,
+        })
+        .collect();
+    // The first paragraph: typify appends the JSON schema after a blank line.
+    let first: Vec<&str> = lines.iter().map(|l| l.trim()).take_while(|l| !l.is_empty()).collect();
+    (!first.is_empty()).then(|| format!(" {}", first.join(" ")))
+}
+
+fn add_doc(attrs: &mut Vec<syn::Attribute>, text: &str) {
+    attrs.insert(0, syn::parse_quote!(#[doc = #text]));
+}
+
+/// The type named by `ty`, looking through `Option`, `Vec` and `Box`.
+fn named_type(ty: &syn::Type) -> Option<String> {
+    let syn::Type::Path(p) = ty else { return None };
+    let last = p.path.segments.last()?;
+    if let syn::PathArguments::AngleBracketed(args) = &last.arguments
+        && ["Option", "Vec", "Box"].contains(&last.ident.to_string().as_str())
+        && let Some(syn::GenericArgument::Type(inner)) = args.args.first()
+    {
+        return named_type(inner);
+    }
+    Some(last.ident.to_string())
+}
+
+/// The wire value a variant has (`#[serde(rename = "...")]`).
+fn serde_rename(attrs: &[syn::Attribute]) -> Option<String> {
+    attrs.iter().filter(|a| a.path().is_ident("serde")).find_map(|a| {
+        let mut found = None;
+        let _ = a.parse_nested_meta(|meta| {
+            if meta.path.is_ident("rename") {
+                let s: syn::LitStr = meta.value()?.parse()?;
+                found = Some(s.value());
+            } else if meta.input.peek(syn::Token![=]) {
+                let _: syn::Expr = meta.value()?.parse()?;
+            }
+            Ok(())
+        });
+        found
+    })
+}
+
+fn document_types(items: &mut [syn::Item]) {
+    use std::collections::HashMap;
+    // Each type's own description, and each struct field's, for the fields and builders below.
+    let mut type_docs: HashMap<String, String> = HashMap::new();
+    let mut field_docs: HashMap<(String, String), String> = HashMap::new();
+    for item in items.iter() {
+        match item {
+            syn::Item::Struct(s) => {
+                if let Some(d) = doc_text(&s.attrs) {
+                    type_docs.insert(s.ident.to_string(), d);
+                }
+                for f in &s.fields {
+                    if let (Some(name), Some(d)) = (&f.ident, doc_text(&f.attrs)) {
+                        field_docs.insert((s.ident.to_string(), name.to_string()), d);
+                    }
+                }
+            }
+            syn::Item::Enum(e) => {
+                if let Some(d) = doc_text(&e.attrs) {
+                    type_docs.insert(e.ident.to_string(), d);
+                }
+            }
+            _ => {}
+        }
+    }
+    for item in items.iter_mut() {
+        match item {
+            syn::Item::Struct(s) => {
+                for f in s.fields.iter_mut().filter(|f| !has_doc(&f.attrs)) {
+                    if let Some(d) = named_type(&f.ty).and_then(|t| type_docs.get(&t)) {
+                        add_doc(&mut f.attrs, d);
+                    }
+                }
+            }
+            syn::Item::Enum(e) => {
+                for v in e.variants.iter_mut().filter(|v| !has_doc(&v.attrs)) {
+                    let doc = match (serde_rename(&v.attrs), &v.fields) {
+                        (Some(wire), syn::Fields::Unit) => Some(format!(" `{wire}`")),
+                        (_, syn::Fields::Unnamed(f)) => {
+                            f.unnamed.first().and_then(|f| named_type(&f.ty)).and_then(|t| type_docs.get(&t).cloned())
+                        }
+                        _ => None,
+                    };
+                    if let Some(d) = doc {
+                        add_doc(&mut v.attrs, &d);
+                    }
+                }
+            }
+            syn::Item::Impl(i) if i.trait_.is_none() => {
+                let Some(ty) = named_type(&i.self_ty) else { continue };
+                for f in &mut i.items {
+                    if let syn::ImplItem::Fn(f) = f
+                        && f.sig.ident == "builder"
+                        && !has_doc(&f.attrs)
+                    {
+                        let doc = format!(
+                            " A [`builder::{ty}`] for this type: one setter per field, then `try_into()` checks it."
+                        );
+                        add_doc(&mut f.attrs, &doc);
+                    }
+                }
+            }
+            syn::Item::Mod(m) if m.ident == "builder" => {
+                let Some((_, inner)) = m.content.as_mut() else { continue };
+                for item in inner.iter_mut() {
+                    match item {
+                        syn::Item::Struct(s) if !has_doc(&s.attrs) => {
+                            let doc = format!(" Builder for [`{0}`](super::{0}).", s.ident);
+                            add_doc(&mut s.attrs, &doc);
+                        }
+                        syn::Item::Impl(i) if i.trait_.is_none() => {
+                            let Some(ty) = named_type(&i.self_ty) else { continue };
+                            for f in &mut i.items {
+                                let syn::ImplItem::Fn(f) = f else { continue };
+                                if has_doc(&f.attrs) {
+                                    continue;
+                                }
+                                let field = f.sig.ident.to_string();
+                                let doc = field_docs.get(&(ty.clone(), field.clone())).cloned().unwrap_or_else(|| {
+                                    format!(" Sets [`{ty}::{field}`](super::{ty}::{field}).")
+                                });
+                                add_doc(&mut f.attrs, &doc);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// (operation builder, setter) → the parameter's description, from the spec.
+fn param_docs(spec: &serde_json::Value) -> std::collections::HashMap<(String, String), String> {
+    let mut out = std::collections::HashMap::new();
+    for (path, method) in crate::operations(spec) {
+        let op = &spec["paths"][&path][&method];
+        let Some(id) = op["operationId"].as_str() else { continue };
+        let params = op["parameters"].as_array().into_iter().flatten();
+        let shared = spec["paths"][&path]["parameters"].as_array().into_iter().flatten();
+        for p in params.chain(shared) {
+            let p = crate::resolve(spec, p);
+            let (Some(name), Some(desc)) = (p["name"].as_str(), p["description"].as_str()) else { continue };
+            let desc = desc.split("\n\n").next().unwrap_or(desc).replace('\n', " ");
+            out.entry((pascal(id), snake(name))).or_insert(format!(" {desc}"));
+        }
+    }
+    out
+}
+
+fn pascal(id: &str) -> String {
+    id.split(['_', '-'])
+        .map(|w| {
+            let mut c = w.chars();
+            c.next().map(|f| f.to_uppercase().chain(c).collect::<String>()).unwrap_or_default()
+        })
+        .collect()
+}
+
+fn snake(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.extend(c.to_lowercase());
+    }
+    out.replace('-', "_")
+}
+
+fn document_client_builders(
+    items: &mut [syn::Item],
+    params: &std::collections::HashMap<(String, String), String>,
+) {
+    for item in items.iter_mut() {
+        let syn::Item::Impl(i) = item else { continue };
+        if i.trait_.is_some() {
+            continue;
+        }
+        let Some(ty) = named_type(&i.self_ty) else { continue };
+        let method = snake(&ty);
+        for f in &mut i.items {
+            let syn::ImplItem::Fn(f) = f else { continue };
+            if has_doc(&f.attrs) {
+                continue;
+            }
+            let name = f.sig.ident.to_string();
+            let doc = match name.as_str() {
+                "new" => format!(
+                    " This request on `client`; [`Client::{method}`](super::Client::{method}) is the usual way in."
+                ),
+                "body" => " The request body: the body type, or its builder.".to_string(),
+                "body_map" => " Edits the request body through its builder.".to_string(),
+                _ => match params.get(&(ty.clone(), name.clone())) {
+                    Some(d) => d.clone(),
+                    None => continue,
+                },
+            };
+            add_doc(&mut f.attrs, &doc);
+        }
+    }
+}
