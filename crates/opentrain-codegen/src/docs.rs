@@ -190,11 +190,12 @@ mod tests {
 /// line saying what they are for. Only items without a doc are touched.
 pub fn document(file: &mut syn::File, spec: &serde_json::Value) {
     let params = param_docs(spec);
+    let schemas = schema_docs(spec);
     for item in &mut file.items {
         let syn::Item::Mod(m) = item else { continue };
         let Some((_, items)) = m.content.as_mut() else { continue };
         match m.ident.to_string().as_str() {
-            "types" => document_types(items),
+            "types" => document_types(items, &schemas),
             "builder" => document_client_builders(items, &params),
             _ => {}
         }
@@ -239,6 +240,21 @@ fn named_type(ty: &syn::Type) -> Option<String> {
     Some(last.ident.to_string())
 }
 
+/// Whether a field carries `#[serde(flatten)]`.
+fn is_flattened(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().filter(|a| a.path().is_ident("serde")).any(|a| {
+        let mut found = false;
+        let _ = a.parse_nested_meta(|meta| {
+            found |= meta.path.is_ident("flatten");
+            if meta.input.peek(syn::Token![=]) {
+                let _: syn::Expr = meta.value()?.parse()?;
+            }
+            Ok(())
+        });
+        found
+    })
+}
+
 /// The wire value a variant has (`#[serde(rename = "...")]`).
 fn serde_rename(attrs: &[syn::Attribute]) -> Option<String> {
     attrs.iter().filter(|a| a.path().is_ident("serde")).find_map(|a| {
@@ -256,10 +272,28 @@ fn serde_rename(attrs: &[syn::Attribute]) -> Option<String> {
     })
 }
 
-fn document_types(items: &mut [syn::Item]) {
+/// Each schema's description by the Rust type name it has: its own name, or the last segment of
+/// its `x-rust-type-replace` (those and the open enums have no item of their own in `types`).
+fn schema_docs(spec: &serde_json::Value) -> std::collections::HashMap<String, String> {
+    let mut out = std::collections::HashMap::new();
+    let Some(schemas) = spec.pointer("/components/schemas").and_then(serde_json::Value::as_object) else {
+        return out;
+    };
+    for (name, schema) in schemas {
+        let Some(desc) = schema["description"].as_str() else { continue };
+        let desc = format!(" {}", desc.split("\n\n").next().unwrap_or(desc).replace('\n', " "));
+        if let Some(path) = schema["x-rust-type-replace"].as_str() {
+            out.insert(path.rsplit("::").next().unwrap_or(path).to_string(), desc.clone());
+        }
+        out.insert(name.clone(), desc);
+    }
+    out
+}
+
+fn document_types(items: &mut [syn::Item], schemas: &std::collections::HashMap<String, String>) {
     use std::collections::HashMap;
     // Each type's own description, and each struct field's, for the fields and builders below.
-    let mut type_docs: HashMap<String, String> = HashMap::new();
+    let mut type_docs: HashMap<String, String> = schemas.clone();
     let mut field_docs: HashMap<(String, String), String> = HashMap::new();
     for item in items.iter() {
         match item {
@@ -287,6 +321,9 @@ fn document_types(items: &mut [syn::Item]) {
                 for f in s.fields.iter_mut().filter(|f| !has_doc(&f.attrs)) {
                     if let Some(d) = named_type(&f.ty).and_then(|t| type_docs.get(&t)) {
                         add_doc(&mut f.attrs, d);
+                    } else if is_flattened(&f.attrs) {
+                        // typify's home for `additionalProperties` next to named properties.
+                        add_doc(&mut f.attrs, " Further keys beside the named ones (the schema's `additionalProperties`).");
                     }
                 }
             }
