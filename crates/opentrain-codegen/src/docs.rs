@@ -323,7 +323,10 @@ fn document_types(items: &mut [syn::Item], schemas: &std::collections::HashMap<S
                         add_doc(&mut f.attrs, d);
                     } else if is_flattened(&f.attrs) {
                         // typify's home for `additionalProperties` next to named properties.
-                        add_doc(&mut f.attrs, " Further keys beside the named ones (the schema's `additionalProperties`).");
+                        add_doc(
+                            &mut f.attrs,
+                            " Further keys beside the named ones (the schema's `additionalProperties`).",
+                        );
                     }
                 }
             }
@@ -371,9 +374,10 @@ fn document_types(items: &mut [syn::Item], schemas: &std::collections::HashMap<S
                                     continue;
                                 }
                                 let field = f.sig.ident.to_string();
-                                let doc = field_docs.get(&(ty.clone(), field.clone())).cloned().unwrap_or_else(|| {
-                                    format!(" Sets [`{ty}::{field}`](super::{ty}::{field}).")
-                                });
+                                let doc = field_docs
+                                    .get(&(ty.clone(), field.clone()))
+                                    .cloned()
+                                    .unwrap_or_else(|| format!(" Sets [`{ty}::{field}`](super::{ty}::{field})."));
                                 add_doc(&mut f.attrs, &doc);
                             }
                         }
@@ -424,10 +428,7 @@ fn snake(name: &str) -> String {
     out.replace('-', "_")
 }
 
-fn document_client_builders(
-    items: &mut [syn::Item],
-    params: &std::collections::HashMap<(String, String), String>,
-) {
+fn document_client_builders(items: &mut [syn::Item], params: &std::collections::HashMap<(String, String), String>) {
     for item in items.iter_mut() {
         let syn::Item::Impl(i) = item else { continue };
         if i.trait_.is_some() {
