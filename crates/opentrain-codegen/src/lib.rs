@@ -614,7 +614,11 @@ mod tests {
         assert!(!bare.contains("///Only widgets with every tag."), "progenitor leaves parameters bare");
         assert_eq!(doc_before("pub fn tags<V>"), "/// Only widgets with every tag.");
         assert_eq!(doc_before("pub maker: "), "/// Who built it.");
-        assert!(doc_before("pub fn name<T>").starts_with("/// Shown on the label."), "{}", doc_before("pub fn name<T>"));
+        assert!(
+            doc_before("pub fn name<T>").starts_with("/// Shown on the label."),
+            "{}",
+            doc_before("pub fn name<T>")
+        );
         assert!(doc_before("pub fn builder() -> builder::Widget").contains("[`builder::Widget`]"));
         assert!(doc_before("pub fn new(client").contains("[`Client::list_widgets`]"));
     }
