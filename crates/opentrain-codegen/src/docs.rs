@@ -125,64 +125,6 @@ fn opens_tag(after: &str) -> bool {
     HTML.contains(&&name[..end]) && name[end..].starts_with(['>', ' ', '/'])
 }
 
-#[cfg(test)]
-mod tests {
-    use super::escape;
-
-    #[test]
-    fn bare_urls_become_autolinks_and_links_stay() {
-        assert_eq!(escape("Open https://app.opentrain.ai/claim."), "Open <https://app.opentrain.ai/claim>.");
-        assert_eq!(escape("see <https://x.y/z>"), "see <https://x.y/z>");
-        assert_eq!(escape("[docs](https://x.y/z) here"), "[docs](https://x.y/z) here");
-    }
-
-    #[test]
-    fn tags_are_escaped_outside_code_only() {
-        assert_eq!(escape("GET /jobs/<ID> or <b>"), "GET /jobs/&lt;ID> or <b>");
-        assert_eq!(escape("<details><summary>JSON</summary>"), "<details><summary>JSON</summary>");
-        assert_eq!(escape("`<ID>` and `https://a.b`"), "`<ID>` and `https://a.b`");
-        assert_eq!(escape("```json\n[1, <2>]\n```\n<3>"), "```json\n[1, <2>]\n```\n&lt;3>");
-        assert_eq!(escape("a ` alone <ID>"), "a ` alone &lt;ID>");
-    }
-
-    #[test]
-    fn a_block_spread_over_several_doc_attributes_stays_code() {
-        let mut file: syn::File = syn::parse_quote! {
-            #[doc = " <details><summary>JSON schema</summary>"]
-            #[doc = " ```json"]
-            #[doc = " {\"description\": \"GET /x/<ID> at https://x.y\"}"]
-            #[doc = " ```"]
-            #[doc = " </details>"]
-            #[doc = " Open https://x.y/<ID>"]
-            pub struct A;
-        };
-        super::escape_file(&mut file);
-        let docs: Vec<String> = match &file.items[0] {
-            syn::Item::Struct(s) => s
-                .attrs
-                .iter()
-                .filter_map(|a| match &a.meta {
-                    syn::Meta::NameValue(syn::MetaNameValue {
-                        value: syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }),
-                        ..
-                    }) => Some(s.value()),
-                    _ => None,
-                })
-                .collect(),
-            _ => Vec::new(),
-        };
-        assert_eq!(docs[2], " {\"description\": \"GET /x/<ID> at https://x.y\"}");
-        assert_eq!(docs[4], " </details>");
-        assert_eq!(docs[5], " Open <https://x.y/>&lt;ID>");
-    }
-
-    #[test]
-    fn text_without_markup_is_unchanged() {
-        let plain = " Lifetime of this claim attempt in seconds (1800).";
-        assert_eq!(escape(plain), plain);
-    }
-}
-
 /// Documents what the generators leave bare, from the spec wherever it says something: a
 /// client builder's parameter setters get the parameter's description, a field whose type is a
 /// schema gets that schema's description, a type builder's setters the field's description, an
@@ -455,5 +397,63 @@ fn document_client_builders(items: &mut [syn::Item], params: &std::collections::
             };
             add_doc(&mut f.attrs, &doc);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn bare_urls_become_autolinks_and_links_stay() {
+        assert_eq!(escape("Open https://app.opentrain.ai/claim."), "Open <https://app.opentrain.ai/claim>.");
+        assert_eq!(escape("see <https://x.y/z>"), "see <https://x.y/z>");
+        assert_eq!(escape("[docs](https://x.y/z) here"), "[docs](https://x.y/z) here");
+    }
+
+    #[test]
+    fn tags_are_escaped_outside_code_only() {
+        assert_eq!(escape("GET /jobs/<ID> or <b>"), "GET /jobs/&lt;ID> or <b>");
+        assert_eq!(escape("<details><summary>JSON</summary>"), "<details><summary>JSON</summary>");
+        assert_eq!(escape("`<ID>` and `https://a.b`"), "`<ID>` and `https://a.b`");
+        assert_eq!(escape("```json\n[1, <2>]\n```\n<3>"), "```json\n[1, <2>]\n```\n&lt;3>");
+        assert_eq!(escape("a ` alone <ID>"), "a ` alone &lt;ID>");
+    }
+
+    #[test]
+    fn a_block_spread_over_several_doc_attributes_stays_code() {
+        let mut file: syn::File = syn::parse_quote! {
+            #[doc = " <details><summary>JSON schema</summary>"]
+            #[doc = " ```json"]
+            #[doc = " {\"description\": \"GET /x/<ID> at https://x.y\"}"]
+            #[doc = " ```"]
+            #[doc = " </details>"]
+            #[doc = " Open https://x.y/<ID>"]
+            pub struct A;
+        };
+        super::escape_file(&mut file);
+        let docs: Vec<String> = match &file.items[0] {
+            syn::Item::Struct(s) => s
+                .attrs
+                .iter()
+                .filter_map(|a| match &a.meta {
+                    syn::Meta::NameValue(syn::MetaNameValue {
+                        value: syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }),
+                        ..
+                    }) => Some(s.value()),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        assert_eq!(docs[2], " {\"description\": \"GET /x/<ID> at https://x.y\"}");
+        assert_eq!(docs[4], " </details>");
+        assert_eq!(docs[5], " Open <https://x.y/>&lt;ID>");
+    }
+
+    #[test]
+    fn text_without_markup_is_unchanged() {
+        let plain = " Lifetime of this claim attempt in seconds (1800).";
+        assert_eq!(escape(plain), plain);
     }
 }
