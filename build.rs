@@ -11,6 +11,12 @@ const OVERLAY: &str = "openapi.overlay.yaml";
 fn main() {
     println!("cargo:rerun-if-changed={SPEC}");
     println!("cargo:rerun-if-changed={OVERLAY}");
+    // Hands the spec's and the overlay's locations to the crates that build on this one (`links` metadata, read as
+    // DEP_OPENTRAIN_SPEC, DEP_OPENTRAIN_OVERLAY): opentrain-httpmock generates its mocks from this very file, in the
+    // workspace and from crates.io alike, so the mocks always match the SDK they are built with.
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default();
+    println!("cargo:spec={}", Path::new(&manifest).join(SPEC).display());
+    println!("cargo:overlay={}", Path::new(&manifest).join(OVERLAY).display());
     let out = std::env::var_os("OUT_DIR").unwrap_or_default();
     let result = opentrain_codegen::load_spec(Path::new(SPEC), Path::new(OVERLAY))
         .and_then(|spec| opentrain_codegen::generate_sdk(spec, Path::new(&out)).map_err(|e| format!("{SPEC}: {e}")));

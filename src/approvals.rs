@@ -1,7 +1,7 @@
 //! Human co-sign approvals: recognise a pending approval and wait for the human's decision.
 //!
 //! Hiring, funding or approving a milestone, and ending a funded contract return 202 with an
-//! [`Approval`](crate::types::Approval) whose `approvalUrl` a signed-in human must open. Nothing in
+//! [`Approval`] whose `approvalUrl` a signed-in human must open. Nothing in
 //! this crate can confirm an approval; [`wait_for_approval`] only watches for the outcome.
 
 use std::time::Duration;
@@ -64,7 +64,7 @@ impl Default for ApprovalWait {
 ///
 /// `on_poll` sees every state read, for progress displays. `wait.timeout` is a wall-clock
 /// deadline that covers the polls themselves: a poll the API leaves unanswered is cut off when
-/// it runs out (see [`within`](crate::within)), and the wait ends with [`Error::WaitTimedOut`]
+/// it runs out (see [`within`]), and the wait ends with [`Error::WaitTimedOut`]
 /// carrying the last status seen. Cancel it by dropping the future.
 /// Nothing here can confirm an approval: only a human in the OpenTrain app can.
 ///

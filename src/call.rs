@@ -57,7 +57,8 @@ impl RetryPolicy {
     }
 }
 
-/// One retry decision, reported to [`Inner::on_retry`] observers (tests, logs).
+/// One retry decision, reported to [`ClientBuilder::on_retry`](crate::ClientBuilder::on_retry)
+/// observers (tests, logs).
 #[derive(Clone, Debug, PartialEq)]
 pub struct RetryEvent {
     /// The operation being retried.
@@ -68,6 +69,31 @@ pub struct RetryEvent {
     pub delay: Duration,
     /// Why: an HTTP status or a network failure kind.
     pub reason: String,
+}
+
+/// One HTTP attempt as the transport saw it, reported to
+/// [`ClientBuilder::on_attempt`](crate::ClientBuilder::on_attempt) observers (request logs,
+/// metrics, tests) after its answer was read or it failed.
+///
+/// It holds nothing secret: no header, no body, and the path is masked with [`redact`](crate::redact())
+/// (a token pasted where an id goes would otherwise reach a log).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AttemptEvent {
+    /// The operation (`operationId`).
+    pub operation: &'static str,
+    /// The HTTP method, e.g. `GET`.
+    pub method: String,
+    /// The request path, masked; the query string is left out.
+    pub path: String,
+    /// Which attempt of the call this was: 1, then 2 for the first retry.
+    pub attempt: u32,
+    /// The answer's HTTP status; `None` when no answer arrived.
+    pub status: Option<u16>,
+    /// Why no usable answer arrived (a network failure kind, a timeout, a body over the size
+    /// cap); `None` when the status says it all.
+    pub failure: Option<String>,
+    /// From sending the request to having read the whole answer (or failing).
+    pub elapsed: Duration,
 }
 
 /// What the transport learned about one call, for the error conversion.
@@ -178,7 +204,7 @@ fn judge(policy: &RetryPolicy, read: bool, res: &reqwest::Result<reqwest::Respon
 }
 
 /// What one attempt produced once its body was read.
-enum Attempt {
+enum Outcome {
     Answer(reqwest::Result<reqwest::Response>),
     Failed(Failure),
 }
@@ -186,9 +212,9 @@ enum Attempt {
 /// Reads the whole body under `limit`, before anything parses it, and hands back an equivalent
 /// response holding the bytes. A body over the limit is dropped unread past the limit, so a
 /// huge or endless answer costs at most `limit` bytes of memory.
-async fn read_capped(mut resp: reqwest::Response, limit: u64) -> Attempt {
+async fn read_capped(mut resp: reqwest::Response, limit: u64) -> Outcome {
     let status = resp.status();
-    let too_large = Attempt::Failed(Failure::TooLarge { status: status.as_u16(), limit });
+    let too_large = Outcome::Failed(Failure::TooLarge { status: status.as_u16(), limit });
     if resp.content_length().is_some_and(|n| n > limit) {
         return too_large;
     }
@@ -202,14 +228,14 @@ async fn read_capped(mut resp: reqwest::Response, limit: u64) -> Attempt {
                 body.extend_from_slice(&chunk);
             }
             Ok(None) => break,
-            Err(e) => return Attempt::Answer(Err(e)),
+            Err(e) => return Outcome::Answer(Err(e)),
         }
     }
     let mut out = http::Response::new(body.freeze());
     *out.status_mut() = status;
     *out.version_mut() = resp.version();
     *out.headers_mut() = std::mem::take(resp.headers_mut());
-    Attempt::Answer(Ok(reqwest::Response::from(out)))
+    Outcome::Answer(Ok(reqwest::Response::from(out)))
 }
 
 /// The placeholder `exec` returns for a failure; `post` turns it into the error.
@@ -224,9 +250,50 @@ fn failed(failure: Failure) -> reqwest::Result<reqwest::Response> {
     Ok(reqwest::Response::from(out))
 }
 
+/// The event an attempt observer gets for `outcome`.
+fn attempt_event(
+    info: &OperationInfo,
+    method: &Method,
+    path: &str,
+    attempt: u32,
+    started: Instant,
+    outcome: &Outcome,
+) -> AttemptEvent {
+    let (status, failure) = match outcome {
+        Outcome::Answer(Ok(r)) => (Some(r.status().as_u16()), None),
+        Outcome::Answer(Err(e)) => (e.status().map(|s| s.as_u16()), Some(failure_kind(e).to_string())),
+        Outcome::Failed(Failure::TooLarge { status, limit }) => {
+            (Some(*status), Some(format!("body over the {} limit", human_bytes(*limit))))
+        }
+        Outcome::Failed(Failure::NoTimeLeft) => (None, Some("no time left".into())),
+    };
+    AttemptEvent {
+        operation: info.operation_id,
+        method: method.to_string(),
+        path: crate::redact(path),
+        attempt,
+        status,
+        failure,
+        elapsed: started.elapsed(),
+    }
+}
+
+/// A network failure in the words a log reader needs.
+fn failure_kind(e: &reqwest::Error) -> &'static str {
+    if e.is_connect() {
+        "connection failed"
+    } else if e.is_timeout() {
+        "timeout"
+    } else if e.is_body() || e.is_decode() {
+        "answer cut short"
+    } else {
+        "network failure"
+    }
+}
+
 /// Whether a failed attempt may have delivered the request: only a connect failure proves not.
-fn may_have_arrived(read: bool, attempt: &Attempt) -> bool {
-    !read && matches!(attempt, Attempt::Answer(Err(e)) if !e.is_connect())
+fn may_have_arrived(read: bool, attempt: &Outcome) -> bool {
+    !read && matches!(attempt, Outcome::Answer(Err(e)) if !e.is_connect())
 }
 
 macro_rules! hooks {
@@ -277,15 +344,21 @@ macro_rules! hooks {
                     }
                     *this_try.timeout_mut() = Some(inner.timeout.min(left));
                     record(|s| s.attempts = attempt);
+                    let observed = inner.on_attempt.as_ref().map(|observe| {
+                        (observe, this_try.method().clone(), this_try.url().path().to_string(), Instant::now())
+                    });
                     let outcome = match self.client().execute(this_try).await {
                         Ok(resp) => read_capped(resp, inner.max_response_bytes).await,
-                        Err(e) => Attempt::Answer(Err(e)),
+                        Err(e) => Outcome::Answer(Err(e)),
                     };
+                    if let Some((observe, method, path, started)) = observed {
+                        observe(&attempt_event(info, &method, &path, attempt, started, &outcome));
+                    }
                     let unknown = may_have_arrived(read, &outcome);
                     record(|s| s.outcome_unknown |= unknown);
                     let res = match outcome {
-                        Attempt::Failed(f) => return failed(f),
-                        Attempt::Answer(res) => res,
+                        Outcome::Failed(f) => return failed(f),
+                        Outcome::Answer(res) => res,
                     };
                     record(|s| s.status = res.as_ref().ok().map(|r| r.status().as_u16()));
                     let Verdict::Retry { delay, reason } = judge(&inner.retry, read, &res) else { return res };
@@ -398,7 +471,7 @@ fn param_name(segment: &str) -> Option<&str> {
 hooks!(Client);
 hooks!(crate::raw::Client);
 
-/// Runs a generated call and returns its body, or one [`Error`].
+/// Runs a generated call and returns its body, or one [`Error`](crate::Error).
 ///
 /// Every generated builder ends in `.send()`; `.run()` on that future gives `Result<T, Error>`
 /// with the attempt count and HTTP status the transport saw.

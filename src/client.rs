@@ -5,7 +5,7 @@ use std::{fmt, sync::Arc, time::Duration};
 
 use crate::{
     Client,
-    call::{RetryEvent, RetryPolicy},
+    call::{AttemptEvent, RetryEvent, RetryPolicy},
     credentials::{Resolved, Resolver, Token, normalize_base_url},
     error::{ConfigError, Result},
 };
@@ -27,12 +27,16 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 16 << 20;
 /// Observer of retry decisions.
 pub type RetryObserver = Arc<dyn Fn(&RetryEvent) + Send + Sync>;
 
+/// Observer of every HTTP attempt.
+pub type AttemptObserver = Arc<dyn Fn(&AttemptEvent) + Send + Sync>;
+
 /// What the generated client carries besides its `reqwest::Client`: the token and the policy.
 #[derive(Clone)]
 pub struct Inner {
     pub(crate) token: Option<Token>,
     pub(crate) retry: RetryPolicy,
     pub(crate) on_retry: Option<RetryObserver>,
+    pub(crate) on_attempt: Option<AttemptObserver>,
     /// Per attempt; the hooks set it on each request (reqwest's client-wide one would not know
     /// the call's deadline).
     pub(crate) timeout: Duration,
@@ -46,6 +50,7 @@ impl Default for Inner {
             token: None,
             retry: RetryPolicy::default(),
             on_retry: None,
+            on_attempt: None,
             timeout: DEFAULT_TIMEOUT,
             deadline: DEFAULT_DEADLINE,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
@@ -137,6 +142,16 @@ impl ClientBuilder {
     /// Calls `observer` before every retry (for logs, progress or tests).
     pub fn on_retry(mut self, observer: impl Fn(&RetryEvent) + Send + Sync + 'static) -> Self {
         self.inner.on_retry = Some(Arc::new(observer));
+        self
+    }
+
+    /// Calls `observer` after every HTTP attempt, retries included, with its method, masked path,
+    /// status and duration: what a request log needs (the CLI's `--verbose` is one). It sees
+    /// every call this client (and the raw client made from it) makes, those inside the
+    /// [`claim`](crate::claim) and [`approvals`](crate::approvals) flows too. It runs on the
+    /// request's task: keep it quick.
+    pub fn on_attempt(mut self, observer: impl Fn(&AttemptEvent) + Send + Sync + 'static) -> Self {
+        self.inner.on_attempt = Some(Arc::new(observer));
         self
     }
 

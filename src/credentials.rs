@@ -36,7 +36,7 @@ pub struct Token(String);
 
 impl Token {
     /// Wraps a token value (surrounding whitespace is dropped). The value is remembered by
-    /// [`redact`](crate::redact), so it is masked wherever this process would print it.
+    /// [`redact`](crate::redact()), so it is masked wherever this process would print it.
     pub fn new(value: impl Into<String>) -> Self {
         let v: String = value.into();
         let v = v.trim().to_string();

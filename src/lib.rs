@@ -31,9 +31,10 @@ pub mod raw;
 pub mod redact;
 pub mod webhook;
 
-pub use call::{RetryEvent, RetryPolicy, Run, current_deadline, within};
+pub use call::{AttemptEvent, RetryEvent, RetryPolicy, Run, current_deadline, within};
 pub use client::{
-    ClientBuilder, DEFAULT_DEADLINE, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Inner, RetryObserver, USER_AGENT,
+    AttemptObserver, ClientBuilder, DEFAULT_DEADLINE, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Inner,
+    RetryObserver, USER_AGENT,
 };
 pub use credentials::{CredentialsFile, DEFAULT_BASE_URL, Resolver, Token};
 pub use error::{ApiError, ConfigError, Error, IntoError, OAuthError, Result};

@@ -231,3 +231,43 @@ async fn base_url_trailing_slash_and_bad_urls() {
     let err = Client::builder().base_url("not a url").build().expect_err("bad url");
     assert!(err.to_string().contains("base URL"), "{err}");
 }
+
+#[tokio::test]
+async fn every_attempt_is_reported_with_method_masked_path_status_and_number() {
+    let server = MockServer::start_async().await;
+    let answers =
+        sequence(&server, at_me, vec![answer(|then| then.json(503, envelope("INTERNAL_ERROR"))), me_ok()]).await;
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let c = Client::builder()
+        .base_url(server.base_url())
+        .token(Token::new("ot_pat_test_secret"))
+        .retry(RetryPolicy { base_delay: Duration::from_millis(1), ..RetryPolicy::default() })
+        .on_attempt(move |e| log.lock().expect("attempt log").push(e.clone()))
+        .build()
+        .expect("client");
+    c.get_auth_me().send().run().await.expect("the retry succeeds");
+    assert_eq!(calls(answers.iter()).await, 2);
+    let got = seen.lock().expect("attempts").clone();
+    let summary: Vec<_> =
+        got.iter().map(|e| (e.operation, e.method.as_str(), e.path.as_str(), e.attempt, e.status)).collect();
+    assert_eq!(summary, [("get_auth_me", "GET", ME, 1, Some(503)), ("get_auth_me", "GET", ME, 2, Some(200))]);
+    assert!(got.iter().all(|e| e.failure.is_none()), "{got:?}");
+
+    // A token pasted as an id reaches the path; the event masks it. No answer: a failure, no status.
+    seen.lock().expect("attempts").clear();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr");
+    let log = seen.clone();
+    let c = Client::builder()
+        .base_url(format!("http://{closed}"))
+        .retry(RetryPolicy::none())
+        .on_attempt(move |e| log.lock().expect("attempt log").push(e.clone()))
+        .build()
+        .expect("client");
+    let err = c.get_approval().approval_id("ot_pat_pasted_by_mistake").send().run().await.expect_err("refused");
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    let got = seen.lock().expect("attempts").clone();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!((got[0].status, got[0].failure.as_deref()), (None, Some("connection failed")));
+    assert_eq!(got[0].path, "/api/public/v1/approvals/ot_pat_[redacted]");
+}

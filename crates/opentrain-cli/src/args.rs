@@ -60,8 +60,8 @@ pub struct Global {
     /// as with jq -r), e.g. --jq '.jobs[].id'
     #[arg(long, global = true, value_name = "EXPR")]
     pub jq: Option<String>,
-    /// Log each HTTP request on stderr: method, path, status, duration, attempt (never a token or
-    /// a body). OPENTRAIN_LOG sets the level instead, e.g. OPENTRAIN_LOG=debug
+    /// Log each HTTP attempt on stderr: method, path, status, attempt number, elapsed time (never
+    /// a token or a body). OPENTRAIN_LOG sets the level instead, e.g. OPENTRAIN_LOG=debug
     #[arg(long, short = 'v', global = true)]
     pub verbose: bool,
     /// Bold and color on stdout: auto (a terminal, NO_COLOR unset or CLICOLOR_FORCE set), always, never
@@ -173,7 +173,9 @@ pub enum Command {
     /// Print the version (same as --version)
     #[command(hide = true)]
     Version,
-    /// Serve an offline sandbox of the OpenTrain API on 127.0.0.1 until Ctrl-C or SIGTERM
+    /// Serve an offline sandbox of the OpenTrain API on 127.0.0.1 until Ctrl-C or SIGTERM, or
+    /// play the human on a --sandbox-state sandbox (`opentrain sandbox human --help`)
+    #[command(args_conflicts_with_subcommands = true)]
     Sandbox {
         /// Port on 127.0.0.1 (0 picks a free one)
         #[arg(long, default_value_t = 0)]
@@ -181,7 +183,66 @@ pub enum Command {
         /// Keep the sandbox state in FILE across runs (written atomically)
         #[arg(long, value_name = "FILE")]
         state: Option<std::path::PathBuf>,
+        /// What to do instead of serving
+        #[command(subcommand)]
+        action: Option<SandboxAction>,
     },
+}
+
+/// `opentrain sandbox ...` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SandboxAction {
+    /// Simulate the human on the sandbox kept in --sandbox-state DIR: the steps a person does in
+    /// the browser (claim, confirm or decline, add a card, pay), through the sandbox's own pages
+    #[command(subcommand)]
+    Human(HumanStep),
+}
+
+/// `opentrain --sandbox-state DIR sandbox human ...`: what the person does on the sandbox's pages.
+#[derive(Debug, Subcommand)]
+pub enum HumanStep {
+    /// Open the claim link the agent printed (`auth claim`) and type its code
+    Claim {
+        /// The claim link (`verificationUri`)
+        link: String,
+        /// The code the agent showed (`userCode`)
+        #[arg(long, value_name = "CODE")]
+        code: String,
+    },
+    /// Open an approval and press Confirm (this carries out the hire, funding, release or end)
+    Confirm {
+        /// The approval id (apr_...) or the approval link
+        approval: String,
+        /// How to pay when the action costs money
+        #[arg(long, value_enum, value_name = "SOURCE", default_value_t)]
+        pay_with: PayWith,
+    },
+    /// Open an approval and press Decline (nothing is carried out)
+    Decline {
+        /// The approval id (apr_...) or the approval link
+        approval: String,
+    },
+    /// Add the test card (4242) on the organization's billing page
+    AddCard {
+        /// The organization id (`opentrain whoami` shows it; `sandbox human claim` prints it)
+        #[arg(long, value_name = "ORG")]
+        org: String,
+    },
+    /// Pay a credit top-up on its checkout page with the test card
+    Pay {
+        /// The checkout link (`checkoutUrl`) `credits top-up` printed
+        checkout: String,
+    },
+}
+
+/// The payment source on an approval page (`--pay-with`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum PayWith {
+    /// The account's credit balance
+    #[default]
+    Credits,
+    /// The card on file (`sandbox human add-card`)
+    Card,
 }
 
 /// `opentrain auth ...`

@@ -85,4 +85,9 @@ pub const LOCAL_COMMANDS: &[(&str, &str)] = &[
     ("completions", "prints a shell completion script"),
     ("version", "prints the version"),
     ("sandbox", "serves the offline sandbox on 127.0.0.1"),
+    ("sandbox human claim", "the person's claim on the sandbox's own page, not an API call"),
+    ("sandbox human confirm", "the person's Confirm on the sandbox's approval page"),
+    ("sandbox human decline", "the person's Decline on the sandbox's approval page"),
+    ("sandbox human add-card", "the person's test card on the sandbox's billing page"),
+    ("sandbox human pay", "the person's payment on the sandbox's checkout page"),
 ];

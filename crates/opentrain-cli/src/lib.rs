@@ -1,8 +1,8 @@
 //! The command-line face: the official CLI's commands over the spec-generated raw client.
 //!
-//! - [`args`]: the clap command tree (every command of the official CLI, plus `tokens create`,
+//! - `args`: the clap command tree (every command of the official CLI, plus `tokens create`,
 //!   `approvals wait` and `completions`);
-//! - [`home`]: which command calls each operation of the spec, checked exhaustively;
+//! - `home`: which command calls each operation of the spec, checked exhaustively;
 //! - `run`: command → operation id + string parameters + JSON body → [`opentrain::raw::Client::call`],
 //!   and the flows that are more than one call (register, claim, login, waits);
 //! - `output`: `--format json|ndjson` (filtered by `--jq`, see `jq`) or the human summary;

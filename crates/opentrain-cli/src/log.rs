@@ -1,5 +1,6 @@
-//! `--verbose` / OPENTRAIN_LOG: one `tracing` event per request on stderr (method, path,
-//! status, duration, attempts) and one per retry, never a token or a body.
+//! `--verbose` / OPENTRAIN_LOG: one `tracing` event per HTTP attempt on stderr (method, path,
+//! status, attempt number, elapsed time), from the SDK client's attempt hook, and one per retry
+//! decision; never a token, a header or a body.
 //!
 //! Events carry the target `opentrain::http`. `--verbose` shows them at `info`; OPENTRAIN_LOG
 //! takes a filter instead (`debug`, `opentrain::http=info`, `warn`, ...), which also reaches
@@ -8,14 +9,11 @@
 //! relaxed load per event site.
 
 use std::{
-    collections::BTreeMap,
     ffi::OsString,
     io::{self, Write},
-    sync::atomic::{AtomicU32, Ordering},
-    time::Duration,
 };
 
-use opentrain::{Error, RetryEvent, generated::meta::OperationId};
+use opentrain::{AttemptEvent, RetryEvent};
 use tracing_subscriber::{filter::Targets, fmt::MakeWriter, layer::SubscriberExt, util::SubscriberInitExt};
 
 use crate::Failure;
@@ -81,18 +79,8 @@ impl Drop for RedactingLine {
     }
 }
 
-/// The attempt the current call is on: 1, raised by each retry. The CLI makes one call at a
-/// time, so one counter serves them all.
-static ATTEMPT: AtomicU32 = AtomicU32::new(1);
-
-/// Marks the start of a call (attempt 1).
-pub fn start_call() {
-    ATTEMPT.store(1, Ordering::Relaxed);
-}
-
 /// The client's retry observer: logs why the last attempt is being repeated.
 pub fn on_retry(e: &RetryEvent) {
-    ATTEMPT.store(e.next_attempt, Ordering::Relaxed);
     tracing::info!(
         target: TARGET,
         operation = e.operation,
@@ -103,28 +91,31 @@ pub fn on_retry(e: &RetryEvent) {
     );
 }
 
-/// Logs the end of one call of `op` with these path parameters.
-pub fn request(op: OperationId, params: &BTreeMap<String, String>, outcome: Result<(), &Error>, took: Duration) {
-    if !tracing::enabled!(target: TARGET, tracing::Level::INFO) {
-        return;
+/// The client's attempt observer: one line per HTTP attempt, whichever flow made it (a plain
+/// command, a claim poll, an approval wait), with the exact status or why none came.
+pub fn on_attempt(e: &AttemptEvent) {
+    let status = e.status.map_or_else(|| "none".to_string(), |s| s.to_string());
+    let elapsed_ms = e.elapsed.as_millis() as u64;
+    // The SDK masks the path already; the writer masks the whole line again, whatever it holds.
+    match &e.failure {
+        None => tracing::info!(
+            target: TARGET,
+            method = %e.method,
+            path = %e.path,
+            %status,
+            attempt = e.attempt,
+            elapsed_ms,
+            "request",
+        ),
+        Some(failure) => tracing::info!(
+            target: TARGET,
+            method = %e.method,
+            path = %e.path,
+            %status,
+            %failure,
+            attempt = e.attempt,
+            elapsed_ms,
+            "request",
+        ),
     }
-    let (method, path) = crate::request_line(op, params);
-    let duration_ms = took.as_millis() as u64;
-    let mut attempt = ATTEMPT.load(Ordering::Relaxed);
-    let status = match outcome {
-        // The raw client hands back the body alone: "ok" stands for its 2xx.
-        Ok(()) => "ok".to_string(),
-        Err(Error::Api(e)) => e.status.to_string(),
-        Err(Error::OAuth(e)) => e.status.to_string(),
-        Err(e @ Error::InvalidResponse { status, .. }) => {
-            status.map_or_else(|| e.code().to_string(), |s| s.to_string())
-        }
-        Err(e @ (Error::Transport { attempts, .. } | Error::Timeout { attempts, .. })) => {
-            attempt = *attempts;
-            e.code().to_string()
-        }
-        Err(e) => e.code().to_string(),
-    };
-    // The path may hold an id the user pasted (a token by mistake); the writer masks the line.
-    tracing::info!(target: TARGET, %method, %path, %status, duration_ms, attempt, "request");
 }

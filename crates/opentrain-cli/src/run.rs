@@ -12,8 +12,8 @@ use serde_json::{Map, Value, json};
 use super::{
     Failure,
     args::{
-        Approvals, Auth, Cli, Command, Contracts, Credits, Draft, Format, Freelancers, Global, Jobs, Messages,
-        Milestones, Paging, Payments, Proposals, Team, Tokens, Updates, Webhooks,
+        Approvals, Auth, Cli, Command, Contracts, Credits, Draft, Format, Freelancers, Global, HumanStep, Jobs,
+        Messages, Milestones, Paging, PayWith, Payments, Proposals, SandboxAction, Team, Tokens, Updates, Webhooks,
     },
     input::{self, SecretFile},
     output::{self, Out, Table},
@@ -38,9 +38,9 @@ pub(crate) async fn run(cli: Cli, sandbox: Option<opentrain_sandbox::SandboxFlag
     // With --sandbox, credentials resolve against the sandbox (its config directory, its URL, no
     // token variables); the process environment itself is never touched.
     let env = sandbox.as_ref().map_or_else(credentials::Env::process, opentrain_sandbox::SandboxFlag::env);
-    let mut app = App { out, global, env };
+    let mut app = App { out, global, env, sandbox: running };
     let outcome = app.dispatch(command).await;
-    if let Some(s) = running {
+    if let Some(s) = app.sandbox.take() {
         // Writes the state file, so the next `--sandbox-state` command sees this one's effects.
         s.shutdown().await.map_err(|e| Failure::Local(format!("sandbox: {e}")))?;
     }
@@ -52,6 +52,8 @@ struct App {
     out: Out,
     /// Where credentials are resolved from.
     env: credentials::Env,
+    /// The sandbox `--sandbox` started for this command, if any.
+    sandbox: Option<opentrain_sandbox::Sandbox>,
 }
 
 /// Parameters of a call, by spec name, leaving out the ones not given.
@@ -119,7 +121,11 @@ impl App {
     }
 
     fn client_for(&self, resolved: Resolved) -> Result<Client, Failure> {
-        Ok(Client::builder().resolved(resolved).on_retry(crate::log::on_retry).build()?)
+        Ok(Client::builder()
+            .resolved(resolved)
+            .on_retry(crate::log::on_retry)
+            .on_attempt(crate::log::on_attempt)
+            .build()?)
     }
 
     fn client(&self) -> Result<Client, Failure> {
@@ -132,10 +138,7 @@ impl App {
         if operation(op.id()).is_some_and(|m| !m.tokenless) && client.token().is_none() {
             return Err(self.no_token());
         }
-        crate::log::start_call();
-        let started = std::time::Instant::now();
         let result = raw::Client::from_typed(client).call(op.id(), args).await;
-        crate::log::request(op, &args.params, result.as_ref().map(|_| ()), started.elapsed());
         result.map_err(|error| Failure::call(op, &args.params, error))
     }
 
@@ -341,7 +344,8 @@ impl App {
                 Ok(())
             }
             Command::Version => Ok(self.out.line(format!("opentrain {}", env!("CARGO_PKG_VERSION")))?),
-            Command::Sandbox { port, state } => self.serve_sandbox(port, state).await,
+            Command::Sandbox { action: Some(SandboxAction::Human(step)), .. } => self.human(step).await,
+            Command::Sandbox { port, state, action: None } => self.serve_sandbox(port, state).await,
         }
     }
 
@@ -526,6 +530,79 @@ impl App {
         // The console, not stdout: stdout may be piped to the agent under test.
         eprintln!("{}", sandbox.sign_in_notice());
         sandbox.serve_until_stopped().await.map_err(|e| Failure::Local(format!("sandbox: {e}")))
+    }
+
+    /// `opentrain --sandbox-state DIR sandbox human ...`: the person's step, done by the sandbox's
+    /// [`Human`](opentrain_sandbox::Human) driver on the sandbox's own pages, so the links an
+    /// earlier command printed lead somewhere. Only a persisted sandbox makes sense: a throwaway
+    /// one has no claim or approval to act on.
+    async fn human(&mut self, step: HumanStep) -> Result<(), Failure> {
+        let sandbox = match (&self.sandbox, &self.global.sandbox_state) {
+            (Some(s), Some(_)) => s,
+            _ => {
+                return Err(Failure::Usage(
+                    "`sandbox human` acts on a persisted sandbox: give the same --sandbox-state DIR as the agent's \
+                     commands, e.g. opentrain --sandbox-state DIR sandbox human confirm apr_..."
+                        .into(),
+                ));
+            }
+        };
+        // Stderr, so a script reading stdout still gets the result alone.
+        eprintln!(
+            "[simulating the human] the sandbox plays the person in the browser; against the real OpenTrain only \
+             the account owner can do this, in the app"
+        );
+        let human = sandbox.human().await.map_err(|e| Failure::Local(format!("sign the human in: {e}")))?;
+        let approval_page = |a: &str| {
+            if a.contains("://") { a.to_string() } else { format!("/approvals/{a}") }
+        };
+        let failed = |e: opentrain_sandbox::HumanError| Failure::Local(e.to_string());
+        let (done, text, extra) = match step {
+            HumanStep::Claim { link, code } => {
+                let org = human.claim_at(&link, &code).await.map_err(failed)?;
+                let next = org.as_deref().map_or_else(String::new, |o| {
+                    format!(
+                        "; organization {o} (add a card: opentrain --sandbox-state DIR sandbox human add-card --org {o})"
+                    )
+                });
+                let text = format!(
+                    "claimed: typed {code} on the claim page; the agent gets its new token on its next poll \
+                     (opentrain auth claim-status){next}"
+                );
+                ("claim", text, json!({"organizationId": org}))
+            }
+            HumanStep::Confirm { approval, pay_with } => {
+                let with = match pay_with {
+                    PayWith::Credits => opentrain_sandbox::PayWith::Credits,
+                    PayWith::Card => opentrain_sandbox::PayWith::Card,
+                };
+                human.confirm_at(&approval_page(&approval), with).await.map_err(failed)?;
+                let source = if with == opentrain_sandbox::PayWith::Card { "the card" } else { "credits" };
+                ("confirm", format!("confirmed {approval} (paying with {source} where it costs money)"), json!({}))
+            }
+            HumanStep::Decline { approval } => {
+                human.decline_at(&approval_page(&approval)).await.map_err(failed)?;
+                ("decline", format!("declined {approval}: nothing was carried out"), json!({}))
+            }
+            HumanStep::AddCard { org } => {
+                human.add_card(&org).await.map_err(failed)?;
+                ("add-card", format!("added test card 4242 to {org}"), json!({"organizationId": org}))
+            }
+            HumanStep::Pay { checkout } => {
+                human.pay(&checkout).await.map_err(failed)?;
+                ("pay", format!("paid {checkout} with test card 4242"), json!({}))
+            }
+        };
+        if self.out.json {
+            let mut v = json!({"simulatedHuman": true, "step": done});
+            if let (Some(m), Value::Object(e)) = (v.as_object_mut(), extra) {
+                m.extend(e);
+            }
+            self.out.json_value(&v)?;
+        } else {
+            self.out.line(text)?;
+        }
+        Ok(())
     }
 
     async fn auth(&mut self, a: Auth) -> Result<(), Failure> {

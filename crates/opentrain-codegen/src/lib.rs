@@ -17,6 +17,7 @@ use std::{fs, path::Path};
 
 use serde_json::Value;
 
+pub mod docs;
 pub mod overlay;
 pub mod raw;
 pub mod tools;
@@ -89,6 +90,8 @@ pub fn generate_sdk(spec: Value, out: &Path) -> Result<(), String> {
     let p = prepare(spec)?;
     let settings = typed_settings(&p)?;
     let mut file = unparse_file(&settings, &p.spec)?;
+    docs::document(&mut file, &p.spec);
+    docs::escape_file(&mut file);
     // Replaced schemas get no item in `types`; an alias keeps `types::JobStatus` nameable.
     add_to_module(&mut file, "types", &open_enum_aliases(&p.open_enums))?;
     write(out, "codegen.rs", prettyplease::unparse(&file))?;
@@ -100,7 +103,10 @@ pub fn generate_sdk(spec: Value, out: &Path) -> Result<(), String> {
     for name in ["Error", "ErrorDetails", "OAuthError"] {
         raw_settings.with_replacement(name, format!("crate::generated::types::{name}"), std::iter::empty());
     }
-    let raw_code = prettyplease::unparse(&unparse_file(&raw_settings, &raw_spec)?) + &raw::dispatch(&p.written);
+    let mut raw_file = unparse_file(&raw_settings, &raw_spec)?;
+    docs::document(&mut raw_file, &raw_spec);
+    docs::escape_file(&mut raw_file);
+    let raw_code = prettyplease::unparse(&raw_file) + &raw::dispatch(&p.written);
     write(out, "raw.rs", raw_code)?;
 
     let table = tools::tools(&p.written)?;
@@ -132,6 +138,7 @@ pub fn generate_httpmock(spec: Value, sdk_path: &str, out: &Path) -> Result<(), 
     let tokens = catch_panics(|| progenitor::Generator::new(&settings).httpmock(&parsed, sdk_path))?;
     let mut file: syn::File = syn::parse2(tokens).map_err(|e| format!("generated mocks do not parse: {e}"))?;
     syn::visit_mut::VisitMut::visit_file_mut(&mut EscapePathValues, &mut file);
+    docs::escape_file(&mut file);
     let twin = async_twin(&file)?;
     file.items.extend(twin);
     write(out, "httpmock.rs", prettyplease::unparse(&file))
@@ -602,6 +609,37 @@ mod tests {
             "parameters": [{"name": "tags", "in": "query", "schema": {"type": "array", "items": {"type": "string"}}}],
             "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Widget"}}}}}
         })
+    }
+
+    #[test]
+    fn generated_items_get_their_docs_from_the_spec() {
+        let mut spec = spec_with(list_widgets());
+        spec["paths"]["/widgets"]["get"]["parameters"][0]["description"] = json!("Only widgets with every tag.");
+        spec["components"]["schemas"]["Widget"]["properties"]["name"]["description"] = json!("Shown on the label.");
+        spec["components"]["schemas"]["Widget"]["properties"]["maker"] = json!({"$ref": "#/components/schemas/Maker"});
+        spec["components"]["schemas"]["Maker"] =
+            json!({"type": "object", "description": "Who built it.", "properties": {"n": {"type": "integer"}}});
+        let p = prepare(spec).expect("prepares");
+        let mut file = unparse_file(&typed_settings(&p).expect("settings"), &p.spec).expect("generates");
+        let bare = prettyplease::unparse(&file);
+        docs::document(&mut file, &p.spec);
+        let code = prettyplease::unparse(&file);
+        let doc_before = |item: &str| {
+            let at = code.find(item).unwrap_or_else(|| panic!("no {item} in {code}"));
+            // The doc line right above the item, past its attributes.
+            let above = code[..at].trim_end().lines().rev().map(str::trim).find(|l| !l.starts_with("#["));
+            above.unwrap_or_default().to_string()
+        };
+        assert!(!bare.contains("///Only widgets with every tag."), "progenitor leaves parameters bare");
+        assert_eq!(doc_before("pub fn tags<V>"), "/// Only widgets with every tag.");
+        assert_eq!(doc_before("pub maker: "), "/// Who built it.");
+        assert!(
+            doc_before("pub fn name<T>").starts_with("/// Shown on the label."),
+            "{}",
+            doc_before("pub fn name<T>")
+        );
+        assert!(doc_before("pub fn builder() -> builder::Widget").contains("[`builder::Widget`]"));
+        assert!(doc_before("pub fn new(client").contains("[`Client::list_widgets`]"));
     }
 
     #[test]

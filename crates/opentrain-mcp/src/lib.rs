@@ -1,10 +1,10 @@
 //! The MCP server face: the spec-generated tool table served over stdio with rmcp.
 //!
 //! Every tool of [`TOOLS`] plus `opentrain_wait_for_approval`, filtered by [`filter::Options`].
-//! A call is checked against the tool's input schema ([`schema`]), mapped onto its operation and
-//! sent through the raw client ([`call`]), or run by a hand-written handler ([`handlers`]); the
-//! answer is the API's JSON as structuredContent with a short text ([`summary`], [`result`]).
-//! Credentials follow the official server ([`session`]).
+//! A call is checked against the tool's input schema (`schema`), mapped onto its operation and
+//! sent through the raw client (`call`), or run by a hand-written handler (`handlers`); the
+//! answer is the API's JSON as structuredContent with a short text (`summary`, `result`).
+//! Credentials follow the official server (`session`).
 //! The `opentrain-mcp` binary is [`main`].
 #![forbid(unsafe_code)]
 

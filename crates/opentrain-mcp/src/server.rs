@@ -75,7 +75,7 @@ pub fn mcp_tool(def: &ToolDef) -> Tool {
 }
 
 impl Server {
-    /// A server offering `enabled` (see [`filter::select`](super::filter::select)); `all` is the
+    /// A server offering `enabled` (see `filter::select`); `all` is the
     /// whole table, so a call to a disabled tool can say why it is refused.
     pub fn new(enabled: &[ToolDef], all: &[ToolDef], session: Session) -> Self {
         let listed: Vec<Tool> = enabled.iter().map(mcp_tool).collect();

@@ -258,21 +258,37 @@ impl Human {
 
     /// Types the code the agent showed on the claim verification page.
     pub async fn claim(&self, attempt: &types::ClaimAttempt) -> Result<(), HumanError> {
-        let page = self.submit(&attempt.verification_uri, "/claim", &[("user_code", &attempt.user_code)]).await?;
-        expect(page, "claim the account", 200, "you own this account").map(drop)
+        self.claim_at(&attempt.verification_uri, &attempt.user_code).await.map(drop)
+    }
+
+    /// Opens a claim link (the `verificationUri` an agent printed) and types `user_code`; returns
+    /// the organization the person now owns, as the confirmation page names it.
+    pub async fn claim_at(&self, verification_uri: &str, user_code: &str) -> Result<Option<String>, HumanError> {
+        let page = self.submit(verification_uri, "/claim", &[("user_code", user_code)]).await?;
+        let page = expect(page, "claim the account", 200, "you own this account")?;
+        Ok(between(&page.html, "tab=billing&amp;org=", "\"").map(unescape))
     }
 
     /// Opens the approval page and presses Confirm, paying `with` when the action costs money.
     pub async fn confirm(&self, approval: &types::Approval, with: PayWith) -> Result<(), HumanError> {
-        let url = approval_url(approval)?;
-        let page = self.submit(url, "/confirm", &[("source", with.field())]).await?;
+        self.confirm_at(approval_url(approval)?, with).await
+    }
+
+    /// [`confirm`](Self::confirm) for an approval page given by its URL (the `approvalUrl` an
+    /// agent printed) or its path on this sandbox.
+    pub async fn confirm_at(&self, approval_url: &str, with: PayWith) -> Result<(), HumanError> {
+        let page = self.submit(approval_url, "/confirm", &[("source", with.field())]).await?;
         expect(page, "confirm the approval", 200, "Confirmed.").map(drop)
     }
 
     /// Opens the approval page and presses Decline: nothing is carried out.
     pub async fn decline(&self, approval: &types::Approval) -> Result<(), HumanError> {
-        let url = approval_url(approval)?;
-        let page = self.submit(url, "/decline", &[]).await?;
+        self.decline_at(approval_url(approval)?).await
+    }
+
+    /// [`decline`](Self::decline) for an approval page given by its URL or path.
+    pub async fn decline_at(&self, approval_url: &str) -> Result<(), HumanError> {
+        let page = self.submit(approval_url, "/decline", &[]).await?;
         expect(page, "decline the approval", 200, "Declined.").map(drop)
     }
 

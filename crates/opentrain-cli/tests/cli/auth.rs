@@ -157,6 +157,25 @@ async fn claim_status_wait_goes_through_pending_and_slow_down_then_upgrades_the_
 }
 
 #[tokio::test]
+async fn verbose_logs_every_poll_of_a_claim_wait_without_the_claim_token() {
+    // The polls run inside the SDK's claim flow; the client's attempt hook still sees each one.
+    let t = Cli::start().await;
+    t.write_config(&json!({
+        "apiToken": "ot_pat_pre_secret123", "claimToken": "ot_clm_saved_secret123", "baseUrl": t.server.base_url()
+    }));
+    let mut granted = fixture("auth__POST_api_agent_oauth_token__response.json");
+    granted["access_token"] = json!("ot_pat_post_secret123");
+    token_sequence(&t.server, vec![oauth("authorization_pending", None), (200, granted)]).await;
+    let o = ok(t.bare().args(["auth", "claim-status", "--wait", "--interval", "0.05", "--timeout", "30", "-v"]));
+    let err = stderr(&o);
+    let polls: Vec<&str> = err.lines().filter(|l| l.contains("path=/api/agent/oauth/token")).collect();
+    assert_eq!(polls.len(), 2, "one line per poll: {err}");
+    assert!(polls[0].contains("method=POST") && polls[0].contains("status=400"), "{}", polls[0]);
+    assert!(polls[1].contains("status=200"), "{}", polls[1]);
+    assert!(!err.contains("secret123"), "no token of any kind: {err}");
+}
+
+#[tokio::test]
 async fn claim_status_expired_is_an_error_with_the_next_step() {
     let t = Cli::start().await;
     t.write_config(&json!({"claimToken": "ot_clm_saved_secret123", "baseUrl": t.server.base_url()}));
