@@ -6,6 +6,7 @@ mod credentials;
 mod filtering;
 mod handlers;
 mod harness;
+mod http;
 mod input;
 mod outcome;
 mod prompts;
