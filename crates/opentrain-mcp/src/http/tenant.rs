@@ -113,13 +113,13 @@ pub async fn onboarding(tool: &ToolDef, args: &Map<String, Value>, clients: &Cli
             };
             match clients.typed.register_agent().body(body).send().run().await {
                 Ok(reg) => {
-                    let text = format!(
-                        "Registered a new agent account. This server keeps no credentials: its access token and \
-                         claim token are in this result's structuredContent (access_token, claim_token), shown \
-                         this once. Store them now and send `Authorization: Bearer <access_token>` with every \
-                         later request.\nNext: have a human claim the account with opentrain_claim_account \
-                         (email and claimToken), then poll opentrain_claim_status with the same claimToken."
-                    );
+                    let text = "Registered a new agent account. This server keeps no credentials: its access token \
+                                and claim token are in this result's structuredContent (access_token, claim_token), \
+                                shown this once. Store them now and send `Authorization: Bearer <access_token>` with \
+                                every later request.\nNext: have a human claim the account with \
+                                opentrain_claim_account (email and claimToken), then poll opentrain_claim_status \
+                                with the same claimToken."
+                        .to_string();
                     ok_revealing(tool, to_json(&reg), text, &["/access_token", "/claim_token"])
                 }
                 Err(e) => result::error(&e),
