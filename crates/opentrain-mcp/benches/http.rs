@@ -92,7 +92,9 @@ impl Proc {
 }
 
 fn start_ours(api: &str, home: &std::path::Path) -> (Proc, String) {
-    let mut child = Command::new(BIN)
+    // OPENTRAIN_MCP_BIN: measure another build (a release binary from a debug-built bench).
+    let bin = std::env::var("OPENTRAIN_MCP_BIN").unwrap_or_else(|_| BIN.to_string());
+    let mut child = Command::new(bin)
         .args(["--http", "127.0.0.1:0"])
         .env_clear()
         .env("HOME", home)
@@ -121,17 +123,14 @@ fn start_bridge(script: &str, api: &str) -> (Proc, String) {
         .args(["--api-base-url", api, "--openapi-spec", SPEC])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::null())
         .spawn()
         .expect("spawn node (the bridge)");
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    loop {
-        let line = lines.next().expect("the bridge exited").expect("stderr line");
-        if line.contains("listening on") || line.contains("running on") {
-            break;
-        }
+    // It announces itself on stdout or stderr depending on the version: wait for the port.
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(child.try_wait().ok().flatten().is_none(), "the bridge exited before listening");
+        std::thread::sleep(Duration::from_millis(50));
     }
-    std::thread::spawn(move || lines.for_each(drop));
     (Proc(child), format!("http://127.0.0.1:{port}/mcp"))
 }
 
@@ -295,9 +294,11 @@ fn main() {
     let api = start_api();
     let home = tempfile::tempdir().expect("temp HOME");
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    let (ours, url) = start_ours(&api, home.path());
-    runtime.block_on(measure("opentrain-mcp --http", true, &url, &ours));
-    drop(ours);
+    // BENCH_ONLY=bridge skips ours (re-measuring the peer alone).
+    if std::env::var("BENCH_ONLY").as_deref() != Ok("bridge") {
+        let (ours, url) = start_ours(&api, home.path());
+        runtime.block_on(measure("opentrain-mcp --http", true, &url, &ours));
+    }
     match std::env::var("OPENAPI_MCP_BRIDGE") {
         Ok(script) if !script.is_empty() => {
             let (bridge, url) = start_bridge(&script, &api);
