@@ -10,7 +10,7 @@ use rmcp::{
 };
 use serde_json::{Map, Value};
 
-use super::{handlers, result, schema, session::Session};
+use super::{handlers, http, result, schema, session::Session};
 use opentrain::{
     generated::{
         meta::{self, OperationId as O},
@@ -116,7 +116,7 @@ pub async fn run(
         Err(e) => return result::error(&e),
     };
     if !tokenless(tool) && !clients.has_token() {
-        return result::no_token(tool);
+        return if session.is_per_request() { http::tenant::no_token(tool) } else { result::no_token(tool) };
     }
     let Some(op) = O::from_id(tool.operation) else {
         return result::error(&opentrain::Error::InvalidRequest(format!("unknown operation {}", tool.operation)));
@@ -126,6 +126,10 @@ pub async fn run(
         return handlers::wait_for_approval(tool, &args, &clients, progress).await;
     }
     match route(op) {
+        // Over HTTP nothing is saved on the server: the tokens go back to the caller.
+        Route::Register | Route::Claim | Route::ClaimStatus if session.is_per_request() => {
+            http::tenant::onboarding(tool, &args, &clients).await
+        }
         Route::Register => handlers::register_agent(tool, &args, &clients, session).await,
         Route::Claim => handlers::claim_account(tool, &args, &clients).await,
         Route::ClaimStatus => handlers::claim_status(tool, &args, &clients, session).await,

@@ -15,7 +15,8 @@ use opentrain::generated::tools::ToolDef;
 #[command(
     name = "opentrain-mcp",
     version,
-    about = "MCP server for the OpenTrain Public API over stdio (drop-in for @opentrain-ai/mcp).",
+    about = "MCP server for the OpenTrain Public API over stdio (drop-in for @opentrain-ai/mcp), or over \
+Streamable HTTP for many users with --http.",
     after_help = "Credentials: OPENTRAIN_PERSONAL_API_TOKEN wins outright; otherwise apiToken in \
 ${XDG_CONFIG_HOME:-~/.config}/opentrain/cli.json (shared with the opentrain CLI). Base URL: \
 OPENTRAIN_API_BASE_URL, then baseUrl in that file, then https://app.opentrain.ai. With no token, only \
@@ -45,6 +46,9 @@ pub struct Options {
     /// Keep the sandbox's state and credentials in DIR across runs (implies --sandbox).
     #[arg(long, value_name = "DIR")]
     pub sandbox_state: Option<std::path::PathBuf>,
+    /// Serving over HTTP (`--http` and its flags).
+    #[command(flatten)]
+    pub http: crate::http::HttpOptions,
 }
 
 /// The toolsets `--toolsets` accepts, besides `all`: the spec's tags, in the spec's order.

@@ -11,6 +11,7 @@
 mod call;
 mod filter;
 mod handlers;
+pub mod http;
 mod prompts;
 mod result;
 mod schema;
@@ -87,6 +88,9 @@ pub fn main() -> std::process::ExitCode {
         None
     };
     let env = sandbox.as_ref().map_or_else(opentrain::credentials::Env::process, opentrain_sandbox::SandboxFlag::env);
+    if options.http.http.is_some() {
+        return http::run(&options, env, sandbox);
+    }
     let server = match server(&options, env) {
         Ok(s) => s,
         Err(e) => {

@@ -47,6 +47,8 @@ pub struct Server {
     all_names: Arc<Vec<&'static str>>,
     session: Arc<Session>,
     prompts: Arc<Vec<PromptDef>>,
+    /// Set by `--http`: per-request credentials and metrics.
+    tenancy: Option<Arc<crate::http::Tenancy>>,
 }
 
 fn parse_object(text: &str) -> Map<String, Value> {
@@ -89,7 +91,14 @@ impl Server {
             all_names: Arc::new(all.iter().map(|d| d.name).collect()),
             session: Arc::new(session),
             prompts: Arc::new(prompts::offered(&enabled.iter().map(|d| d.name).collect::<Vec<_>>())),
+            tenancy: None,
         }
+    }
+
+    /// The same server serving HTTP callers: each call uses its own request's credentials.
+    pub fn with_tenancy(mut self, tenancy: Arc<crate::http::Tenancy>) -> Self {
+        self.tenancy = Some(tenancy);
+        self
     }
 
     /// The tools this server lists.
@@ -174,7 +183,10 @@ impl ServerHandler for Server {
         let progress =
             context.meta.get_progress_token().map(|token| call::Progress { peer: context.peer.clone(), token });
         let arguments = request.arguments.unwrap_or_default();
-        let run = call::run(&entry.def, &entry.schema, arguments, &self.session, progress);
+        let scoped = self.tenancy.as_ref().and_then(|t| t.session(&context));
+        let session = scoped.as_ref().unwrap_or(&self.session);
+        let (started, _in_flight) = (std::time::Instant::now(), self.tenancy.as_ref().map(|t| t.start()));
+        let run = call::run(&entry.def, &entry.schema, arguments, session, progress);
         // rmcp does not abort a handler when the client cancels; a long wait must stop by itself.
         let outcome = tokio::select! {
             r = run => r,
@@ -183,6 +195,9 @@ impl ServerHandler for Server {
                 "Cancelled by the client.".into(),
             ),
         };
+        if let Some(t) = &self.tenancy {
+            t.observe(entry.def.name, &outcome, started);
+        }
         Ok(CallToolResponse::Complete(outcome))
     }
 }

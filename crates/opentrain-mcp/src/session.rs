@@ -80,6 +80,8 @@ pub struct Session {
     timeout: Option<std::time::Duration>,
     /// Where credentials are resolved from (the process's, or the sandbox's with `--sandbox`).
     env: Env,
+    /// Clients fixed for one HTTP request (its own token); the environment and file are unused.
+    fixed: Option<Arc<Clients>>,
 }
 
 impl Default for Session {
@@ -96,7 +98,7 @@ impl Session {
 
     /// A session resolving from `env`.
     pub fn with_env(env: Env) -> Self {
-        Self { cached: Mutex::new(None), timeout: None, env }
+        Self { cached: Mutex::new(None), timeout: None, env, fixed: None }
     }
 
     /// A session whose requests time out after `timeout`.
@@ -104,8 +106,19 @@ impl Session {
         Self { timeout: Some(timeout), ..Self::new() }
     }
 
+    /// A session for one HTTP request: every call uses `clients` (built for that request's own
+    /// token), and no environment variable or credentials file is ever read or written.
+    pub fn per_request(clients: Clients) -> Self {
+        Self { fixed: Some(Arc::new(clients)), ..Self::with_env(Env::default()) }
+    }
+
+    /// Whether this session serves one HTTP request (see [`per_request`](Self::per_request)).
+    pub fn is_per_request(&self) -> bool {
+        self.fixed.is_some()
+    }
+
     fn env_token_set(&self) -> bool {
-        env_token_set(&self.env)
+        self.fixed.is_none() && env_token_set(&self.env)
     }
 
     /// The credentials file the register and claim tools write.
@@ -119,6 +132,9 @@ impl Session {
     /// disk or a network home must not stall every other request (or `ping`).
     /// A corrupt file or an invalid base URL is an error naming the file, never showing a token.
     pub async fn clients(&self) -> Result<Arc<Clients>> {
+        if let Some(fixed) = &self.fixed {
+            return Ok(fixed.clone());
+        }
         let env = self.env.clone();
         let stamp = off_runtime(move || stamp(&env)).await?;
         if let Ok(guard) = self.cached.lock()

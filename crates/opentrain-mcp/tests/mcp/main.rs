@@ -7,6 +7,7 @@ mod e2e;
 mod filtering;
 mod handlers;
 mod harness;
+mod http;
 mod input;
 mod outcome;
 mod prompts;

@@ -1,0 +1,309 @@
+//! `opentrain-mcp --http` figures, side by side with the Node OpenAPI-to-MCP bridge
+//! `@ivotoby/openapi-mcp-server` in its HTTP mode, on the same `openapi.yaml` and the same local
+//! upstream, in one run.
+//!
+//! Per-call latency at concurrency 1 (median and p99), throughput (calls/s) and p99 at 16 and 64
+//! concurrent clients, and each server's RSS after the run (`VmRSS`, peak `VmHWM`). The call is
+//! a job search (50 jobs) answered by a pre-rendered keep-alive server on 127.0.0.1. Each of our
+//! clients sends stateless POSTs; each bridge client holds its own session, whose results arrive
+//! on the session's GET SSE stream (the bridge answers the POST 202).
+//!
+//! ```sh
+//! npm install --prefix /tmp/bridge @ivotoby/openapi-mcp-server
+//! OPENAPI_MCP_BRIDGE=/tmp/bridge/node_modules/@ivotoby/openapi-mcp-server/bin/mcp-server.js \
+//!   cargo bench -p opentrain-mcp --bench http
+//! ```
+//! Without `OPENAPI_MCP_BRIDGE` only our figures are printed.
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use futures::StreamExt;
+use serde_json::{Value, json};
+
+#[path = "../../../benches/support/loopback.rs"]
+mod loopback;
+use loopback::{Answer, response};
+
+const BIN: &str = env!("CARGO_BIN_EXE_opentrain-mcp");
+const SPEC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi.yaml");
+const WARMUP: usize = 100;
+const SERIAL_CALLS: usize = 500;
+const CALLS_PER_CLIENT: usize = 40;
+
+struct Routes {
+    jobs: Vec<u8>,
+    not_found: Vec<u8>,
+}
+
+impl Answer for Routes {
+    fn answer(&self, head: &[u8]) -> &[u8] {
+        let head = String::from_utf8_lossy(head);
+        let target = head.split(' ').nth(1).unwrap_or_default();
+        if head.starts_with("GET ") && target.split('?').next() == Some("/api/public/v1/jobs") {
+            &self.jobs
+        } else {
+            &self.not_found
+        }
+    }
+}
+
+fn start_api() -> String {
+    let jobs: Vec<Value> = (0..50)
+        .map(|i| {
+            json!({"id": format!("job-{i:03}"), "title": format!("Label Spanish tweets, batch {i}"),
+                "status": "OPEN", "payType": "PAY_PER_LABEL", "country": "ES", "language": "Spanish",
+                "createdAt": "2026-01-01T00:00:00.000Z", "jobUrl": format!("https://app.opentrain.ai/jobs/job-{i:03}")})
+        })
+        .collect();
+    let routes = Routes {
+        jobs: response("200 OK", &json!({"jobs": jobs, "nextCursor": "c2", "generatedAt": "2026-01-01T00:00:00Z"})),
+        not_found: response("404 Not Found", &json!({"error": "no such route", "code": "NOT_FOUND"})),
+    };
+    loopback::start(vec![routes]).remove(0)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+}
+
+/// A server process, killed when dropped.
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Proc {
+    fn vm(&self, key: &str) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.0.id())).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    }
+}
+
+fn start_ours(api: &str, home: &std::path::Path) -> (Proc, String) {
+    // OPENTRAIN_MCP_BIN: measure another build (a release binary from a debug-built bench).
+    let bin = std::env::var("OPENTRAIN_MCP_BIN").unwrap_or_else(|_| BIN.to_string());
+    let mut child = Command::new(bin)
+        .args(["--http", "127.0.0.1:0"])
+        .env_clear()
+        .env("HOME", home)
+        .env("OPENTRAIN_API_BASE_URL", api)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn opentrain-mcp");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let url = loop {
+        let line = lines.next().expect("opentrain-mcp exited").expect("stderr line");
+        if let Some(u) = line.split("serving MCP over HTTP at ").nth(1) {
+            break u.trim().to_string();
+        }
+    };
+    std::thread::spawn(move || lines.for_each(drop));
+    (Proc(child), url)
+}
+
+fn start_bridge(script: &str, api: &str) -> (Proc, String) {
+    let port = free_port();
+    let mut child = Command::new("node")
+        .arg(script)
+        .args(["--transport", "http", "--host", "127.0.0.1", "--port", &port.to_string(), "--path", "/mcp"])
+        .args(["--api-base-url", api, "--openapi-spec", SPEC])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn node (the bridge)");
+    // It announces itself on stdout or stderr depending on the version: wait for the port.
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(child.try_wait().ok().flatten().is_none(), "the bridge exited before listening");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (Proc(child), format!("http://127.0.0.1:{port}/mcp"))
+}
+
+fn post(client: &reqwest::Client, url: &str, body: &Value) -> reqwest::RequestBuilder {
+    client
+        .post(url)
+        .header("accept", "application/json, text/event-stream")
+        .header("content-type", "application/json")
+        .header("mcp-protocol-version", "2025-06-18")
+        .body(body.to_string())
+}
+
+fn call_body(id: u64, name: &str) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": name, "arguments": {}}})
+}
+
+/// One client's connection to one server.
+enum Conn {
+    /// Stateless POSTs answered with JSON.
+    Ours { client: reqwest::Client, url: String },
+    /// A bridge session: POSTs answered 202, results on the session's SSE stream.
+    Bridge {
+        client: reqwest::Client,
+        url: String,
+        session: String,
+        events: futures::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>,
+        buf: Vec<u8>,
+    },
+}
+
+impl Conn {
+    async fn open(ours: bool, url: &str) -> Self {
+        let client = reqwest::Client::builder().tcp_nodelay(true).build().expect("client");
+        if ours {
+            return Conn::Ours { client, url: url.to_string() };
+        }
+        let init = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {"protocolVersion": "2025-06-18",
+            "capabilities": {}, "clientInfo": {"name": "bench", "version": "1"}}});
+        let r = post(&client, url, &init).send().await.expect("initialize");
+        let session = r.headers()["mcp-session-id"].to_str().expect("session id").to_string();
+        let _ = r.bytes().await;
+        let note = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+        let _ = post(&client, url, &note).header("mcp-session-id", &session).send().await.expect("initialized");
+        let stream = client
+            .get(url)
+            .header("accept", "text/event-stream")
+            .header("mcp-session-id", &session)
+            .send()
+            .await
+            .expect("SSE stream");
+        Conn::Bridge { client, url: url.to_string(), session, events: stream.bytes_stream().boxed(), buf: Vec::new() }
+    }
+
+    /// One search; panics unless it succeeded (the figures would measure the wrong thing).
+    async fn call(&mut self, id: u64) {
+        let answer: Value = match self {
+            Conn::Ours { client, url } => {
+                let r = post(client, url, &call_body(id, "opentrain_search_jobs")).send().await.expect("call");
+                r.json().await.expect("JSON answer")
+            }
+            Conn::Bridge { client, url, session, events, buf } => {
+                let r = post(client, url, &call_body(id, "search-jobs"))
+                    .header("mcp-session-id", session.as_str())
+                    .send()
+                    .await
+                    .expect("call");
+                assert_eq!(r.status(), 202);
+                loop {
+                    if let Some(end) = buf.windows(2).position(|w| w == b"\n\n") {
+                        let event: Vec<u8> = buf.drain(..end + 2).collect();
+                        let text = String::from_utf8_lossy(&event);
+                        let data: String = text.lines().filter_map(|l| l.strip_prefix("data:")).collect();
+                        if let Ok(v) = serde_json::from_str::<Value>(data.trim())
+                            && v["id"] == id
+                        {
+                            break v;
+                        }
+                        continue;
+                    }
+                    let chunk = events.next().await.expect("SSE stream open").expect("SSE chunk");
+                    buf.extend_from_slice(&chunk);
+                }
+            }
+        };
+        assert!(answer["result"]["isError"] != true && answer["result"].is_object(), "call failed: {answer}");
+    }
+}
+
+fn pct(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// (median, p99) of `SERIAL_CALLS` calls from one client.
+async fn serial(ours: bool, url: &str) -> (Duration, Duration) {
+    let mut conn = Conn::open(ours, url).await;
+    for i in 0..WARMUP {
+        conn.call(i as u64 + 1).await;
+    }
+    let mut times = Vec::with_capacity(SERIAL_CALLS);
+    for i in 0..SERIAL_CALLS {
+        let t = Instant::now();
+        conn.call((WARMUP + i) as u64 + 1).await;
+        times.push(t.elapsed());
+    }
+    times.sort();
+    (pct(&times, 0.5), pct(&times, 0.99))
+}
+
+/// (calls/s, p99) with `clients` clients each making `CALLS_PER_CLIENT` calls at once.
+async fn concurrent(ours: bool, url: &str, clients: usize) -> (f64, Duration) {
+    let mut conns = Vec::new();
+    for _ in 0..clients {
+        let mut c = Conn::open(ours, url).await;
+        c.call(1).await;
+        conns.push(c);
+    }
+    let started = Instant::now();
+    let tasks: Vec<_> = conns
+        .into_iter()
+        .map(|mut c| {
+            tokio::spawn(async move {
+                let mut times = Vec::with_capacity(CALLS_PER_CLIENT);
+                for i in 0..CALLS_PER_CLIENT {
+                    let t = Instant::now();
+                    c.call(i as u64 + 2).await;
+                    times.push(t.elapsed());
+                }
+                times
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.expect("client task"));
+    }
+    let elapsed = started.elapsed();
+    all.sort();
+    (all.len() as f64 / elapsed.as_secs_f64(), pct(&all, 0.99))
+}
+
+async fn measure(name: &str, ours: bool, url: &str, proc: &Proc) {
+    let (median, p99) = serial(ours, url).await;
+    println!("{name}: concurrency 1: median {:.3} ms, p99 {:.3} ms per call", ms(median), ms(p99));
+    for clients in [16, 64] {
+        let (rate, p99) = concurrent(ours, url, clients).await;
+        println!("{name}: concurrency {clients}: {rate:.0} calls/s, p99 {:.2} ms", ms(p99));
+    }
+    println!(
+        "{name}: RSS {:.1} MiB, peak {:.1} MiB",
+        proc.vm("VmRSS:") as f64 / 1024.0,
+        proc.vm("VmHWM:") as f64 / 1024.0
+    );
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; a filter argument is not used.
+    let api = start_api();
+    let home = tempfile::tempdir().expect("temp HOME");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    // BENCH_ONLY=bridge skips ours (re-measuring the peer alone).
+    if std::env::var("BENCH_ONLY").as_deref() != Ok("bridge") {
+        let (ours, url) = start_ours(&api, home.path());
+        runtime.block_on(measure("opentrain-mcp --http", true, &url, &ours));
+    }
+    match std::env::var("OPENAPI_MCP_BRIDGE") {
+        Ok(script) if !script.is_empty() => {
+            let (bridge, url) = start_bridge(&script, &api);
+            runtime.block_on(measure("@ivotoby/openapi-mcp-server (http)", false, &url, &bridge));
+        }
+        _ => println!("(set OPENAPI_MCP_BRIDGE to the bridge's bin/mcp-server.js for the side-by-side figures)"),
+    }
+}
