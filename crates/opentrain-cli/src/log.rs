@@ -117,13 +117,13 @@ pub fn request(op: OperationId, params: &BTreeMap<String, String>, outcome: Resu
         Err(Error::Api(e)) => e.status.to_string(),
         Err(Error::OAuth(e)) => e.status.to_string(),
         Err(e @ Error::InvalidResponse { status, .. }) => {
-            status.map_or_else(|| e.code().to_string(), |s| s.to_string())
+            status.map_or_else(|| e.code_str().to_string(), |s| s.to_string())
         }
         Err(e @ (Error::Transport { attempts, .. } | Error::Timeout { attempts, .. })) => {
             attempt = *attempts;
-            e.code().to_string()
+            e.code_str().to_string()
         }
-        Err(e) => e.code().to_string(),
+        Err(e) => e.code_str().to_string(),
     };
     // The path may hold an id the user pasted (a token by mistake); the writer masks the line.
     tracing::info!(target: TARGET, %method, %path, %status, duration_ms, attempt, "request");

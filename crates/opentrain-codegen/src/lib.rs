@@ -18,6 +18,7 @@ use std::{fs, path::Path};
 use serde_json::Value;
 
 pub mod raw;
+pub mod requires;
 pub mod tools;
 
 /// Reads a spec in YAML (or JSON, which is YAML) from `path`.
@@ -65,7 +66,8 @@ fn typed_settings(p: &Prepared) -> Result<progenitor::GenerationSettings, String
     Ok(settings)
 }
 
-/// Writes the SDK's generated files into `out`: `codegen.rs`, `meta.rs`, `raw.rs`, `tools.rs`.
+/// Writes the SDK's generated files into `out`: `codegen.rs`, `meta.rs`, `raw.rs`, `tools.rs`,
+/// `requires.rs` (see [`requires`]).
 pub fn generate_sdk(spec: Value, out: &Path) -> Result<(), String> {
     let p = prepare(spec)?;
     let settings = typed_settings(&p)?;
@@ -85,7 +87,8 @@ pub fn generate_sdk(spec: Value, out: &Path) -> Result<(), String> {
     write(out, "raw.rs", raw_code)?;
 
     let table = tools::tools(&p.written)?;
-    write(out, "tools.rs", tools::render(&table))
+    write(out, "tools.rs", tools::render(&table))?;
+    write(out, "requires.rs", requires::render(&requires::table(&p.written)?)?)
 }
 
 /// Writes `httpmock.rs` into `out`: progenitor's typed httpmock helpers (a `MockServerExt`
