@@ -13,6 +13,7 @@ mod paging;
 mod people;
 mod platform;
 mod processes;
+mod requires;
 mod scripting;
 mod secrets;
 mod signals;
