@@ -20,7 +20,6 @@ use serde_json::{Value, json};
 use opentrain::{Error, generated::meta::OperationId};
 
 mod args;
-#[cfg(test)]
 mod home;
 #[cfg(test)]
 mod home_tests;
