@@ -291,7 +291,12 @@ macro_rules! hooks {
                     let outcome = match self.client().execute(this_try).await {
                         Ok(resp) => {
                             let me = info.operation_id == "get_auth_me";
-                            read_capped(resp, inner.max_response_bytes, |body| if me { inner.note_auth_me(body) }).await
+                            read_capped(resp, inner.max_response_bytes, |body| {
+                                if me {
+                                    inner.note_auth_me(body)
+                                }
+                            })
+                            .await
                         }
                         Err(e) => Attempt::Answer(Err(e)),
                     };

@@ -26,8 +26,11 @@ async fn a_403_names_the_scope_the_token_lacks_from_the_details() {
     server
         .mock_async(|when, then| {
             GetTeamWhen::new(when);
-            then.json(403, json!({"error": "Forbidden", "code": "FORBIDDEN", "requestId": "r1",
-                "details": {"requiredScopes": ["team:read"], "grantedScopes": ["jobs:read", "jobs:write"]}}));
+            then.json(
+                403,
+                json!({"error": "Forbidden", "code": "FORBIDDEN", "requestId": "r1",
+                "details": {"requiredScopes": ["team:read"], "grantedScopes": ["jobs:read", "jobs:write"]}}),
+            );
         })
         .await;
     let err = client(&server).0.get_team().send().run().await.expect_err("403");
@@ -45,8 +48,11 @@ async fn scopes_from_an_earlier_auth_me_name_the_missing_one_without_another_cal
     let me = server
         .mock_async(|when, then| {
             GetAuthMeWhen::new(when);
-            then.json(200, json!({"actor": {"userId": "u1"}, "account": {},
-                "token": {"id": "t1", "scopes": ["jobs:read", "jobs:write", "proposals:read"]}}));
+            then.json(
+                200,
+                json!({"actor": {"userId": "u1"}, "account": {},
+                "token": {"id": "t1", "scopes": ["jobs:read", "jobs:write", "proposals:read"]}}),
+            );
         })
         .await;
     let hire = server
@@ -65,7 +71,10 @@ async fn scopes_from_an_earlier_auth_me_name_the_missing_one_without_another_cal
     assert_eq!(c.known_scopes(), None);
 
     c.get_auth_me().send().run().await.expect("auth/me");
-    assert_eq!(c.known_scopes().as_deref(), Some(&["jobs:read".to_string(), "jobs:write".into(), "proposals:read".into()][..]));
+    assert_eq!(
+        c.known_scopes().as_deref(),
+        Some(&["jobs:read".to_string(), "jobs:write".into(), "proposals:read".into()][..])
+    );
     let err = c.hire_proposal().proposal_id("p_1").body(hire_body()).send().run().await.expect_err("403");
     assert!(err.to_string().contains("; the token lacks proposals:write (hire_proposal needs"), "{err}");
     assert_eq!(me.calls_async().await, 1, "the error did not look the scopes up again");
@@ -82,15 +91,21 @@ async fn a_feature_or_claim_refusal_names_what_is_off() {
     server
         .mock_async(|when, then| {
             GetCreditsWhen::new(when);
-            then.json(403, json!({"error": "Feature disabled", "code": "FORBIDDEN",
-                "details": {"featureKey": "public_api_credits", "mode": "ALLOWLIST"}}));
+            then.json(
+                403,
+                json!({"error": "Feature disabled", "code": "FORBIDDEN",
+                "details": {"featureKey": "public_api_credits", "mode": "ALLOWLIST"}}),
+            );
         })
         .await;
     server
         .mock_async(|when, then| {
             HireProposalWhen::new(when).proposal_id("p_2");
-            then.json(403, json!({"error": "Claim first", "code": "FORBIDDEN",
-                "details": {"reason": "account_claim_required", "claimUrl": "https://app.opentrain.ai/claim"}}));
+            then.json(
+                403,
+                json!({"error": "Claim first", "code": "FORBIDDEN",
+                "details": {"reason": "account_claim_required", "claimUrl": "https://app.opentrain.ai/claim"}}),
+            );
         })
         .await;
     let c = client(&server).0;
@@ -107,12 +122,19 @@ async fn a_403_that_is_not_about_requirements_adds_nothing_and_unknown_values_ar
     server
         .mock_async(|when, then| {
             PublishJobWhen::new(when).id("j_1");
-            then.json(403, json!({"error": "Blocked", "code": "FORBIDDEN_V2",
-                "details": {"reason": "moderation_blocked_v2", "reasons": ["spam"]}}));
+            then.json(
+                403,
+                json!({"error": "Blocked", "code": "FORBIDDEN_V2",
+                "details": {"reason": "moderation_blocked_v2", "reasons": ["spam"]}}),
+            );
         })
         .await;
     let err = client(&server).0.publish_job().id("j_1").send().run().await.expect_err("403");
-    assert_eq!(err.to_string(), "HTTP 403 FORBIDDEN_V2: Blocked", "a documented-elsewhere reason is not a missing scope");
+    assert_eq!(
+        err.to_string(),
+        "HTTP 403 FORBIDDEN_V2: Blocked",
+        "a documented-elsewhere reason is not a missing scope"
+    );
     assert_eq!(err.code(), Some(OpenEnum::Unknown("FORBIDDEN_V2".into())));
     assert_eq!(err.reason(), Some(OpenEnum::Unknown("moderation_blocked_v2".into())));
     assert_eq!(err.code_str(), "FORBIDDEN_V2", "the faces' vocabulary is unchanged");

@@ -149,7 +149,9 @@ pub fn table(spec: &Value) -> Result<Table, String> {
         let at = format!("{} {path}", method.to_uppercase());
         let req = match op.get("x-requires") {
             Some(v) => requires(v, &at),
-            None => Err(format!("{at}: no x-requires (token, scopes, features, claimed: see opentrain-codegen's requires.rs)")),
+            None => Err(format!(
+                "{at}: no x-requires (token, scopes, features, claimed: see opentrain-codegen's requires.rs)"
+            )),
         };
         let errors: Result<Vec<ErrorRow>, String> = match op.get("x-errors") {
             Some(Value::Array(list)) => {
@@ -179,7 +181,10 @@ fn known_enum(name: &str, doc: &str, values: &[String]) -> Result<String, String
     let mut all = String::new();
     for v in values {
         let var = variant(v);
-        if var.is_empty() || !var.chars().all(|c| c.is_ascii_alphanumeric()) || var.starts_with(|c: char| c.is_ascii_digit()) {
+        if var.is_empty()
+            || !var.chars().all(|c| c.is_ascii_alphanumeric())
+            || var.starts_with(|c: char| c.is_ascii_digit())
+        {
             return Err(format!("x-errors: `{v}` cannot be an enum variant"));
         }
         if let Some(other) = seen.insert(var.clone(), v) {

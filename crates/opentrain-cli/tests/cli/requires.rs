@@ -18,7 +18,11 @@ async fn help_shows_what_a_command_needs() {
         stdout(&o)
     );
     let o = ok(t.bare().args(["auth", "claim", "--help"]));
-    assert!(stdout(&o).contains("Requires: the claim token (ot_clm_) from registration, no API token"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("Requires: the claim token (ot_clm_) from registration, no API token"),
+        "{}",
+        stdout(&o)
+    );
     assert!(t.requests().is_empty());
 }
 
@@ -31,7 +35,9 @@ async fn a_403_names_the_scope_the_token_lacks() {
     let o = fails(t.cmd().args(["team", "show"]), 1);
     let err = stderr(&o);
     assert!(
-        err.contains("\nRequirement: the token lacks team:read (get_team needs team:read + the public_api_team feature)\n"),
+        err.contains(
+            "\nRequirement: the token lacks team:read (get_team needs team:read + the public_api_team feature)\n"
+        ),
         "{err}"
     );
 }

@@ -89,8 +89,12 @@ async fn after_auth_status_a_403_names_the_scope_the_token_lacks() {
         .api
         .mock_async(|when, then| {
             when.method("GET").path("/api/public/v1/auth/me");
-            reply(then, 200, &json!({"actor": {"userId": "u1"}, "account": {},
-                "token": {"id": "t1", "scopes": ["jobs:read", "jobs:write"]}}));
+            reply(
+                then,
+                200,
+                &json!({"actor": {"userId": "u1"}, "account": {},
+                "token": {"id": "t1", "scopes": ["jobs:read", "jobs:write"]}}),
+            );
         })
         .await;
     world
