@@ -105,6 +105,10 @@ pub(crate) struct CallState {
     pub outcome_unknown: bool,
     /// A failure the hooks detected themselves (reqwest has no error value for them).
     pub failure: Option<Failure>,
+    /// The operation, so an error can say what it needs.
+    pub operation: Option<&'static str>,
+    /// The token's scopes, when an earlier `auth/me` reported them.
+    pub scopes: Option<Vec<String>>,
 }
 
 /// Failures found by the transport hooks rather than by reqwest.
@@ -212,7 +216,7 @@ enum Outcome {
 /// Reads the whole body under `limit`, before anything parses it, and hands back an equivalent
 /// response holding the bytes. A body over the limit is dropped unread past the limit, so a
 /// huge or endless answer costs at most `limit` bytes of memory.
-async fn read_capped(mut resp: reqwest::Response, limit: u64) -> Outcome {
+async fn read_capped(mut resp: reqwest::Response, limit: u64, on_success: impl FnOnce(&[u8])) -> Outcome {
     let status = resp.status();
     let too_large = Outcome::Failed(Failure::TooLarge { status: status.as_u16(), limit });
     if resp.content_length().is_some_and(|n| n > limit) {
@@ -230,6 +234,9 @@ async fn read_capped(mut resp: reqwest::Response, limit: u64) -> Outcome {
             Ok(None) => break,
             Err(e) => return Outcome::Answer(Err(e)),
         }
+    }
+    if status.is_success() {
+        on_success(&body);
     }
     let mut out = http::Response::new(body.freeze());
     *out.status_mut() = status;
@@ -306,6 +313,10 @@ macro_rules! hooks {
             ) -> std::result::Result<(), progenitor_client::Error<E>> {
                 check_path(self.baseurl(), request.url().path(), info.operation_id)
                     .map_err(progenitor_client::Error::InvalidRequest)?;
+                record(|s| {
+                    s.operation = Some(info.operation_id);
+                    s.scopes = self.inner().known_scopes();
+                });
                 // Tokenless operations never carry the header, so a token cannot leak to them.
                 if meta::TOKENLESS_OPERATIONS.contains(&info.operation_id) {
                     return Ok(());
@@ -348,7 +359,15 @@ macro_rules! hooks {
                         (observe, this_try.method().clone(), this_try.url().path().to_string(), Instant::now())
                     });
                     let outcome = match self.client().execute(this_try).await {
-                        Ok(resp) => read_capped(resp, inner.max_response_bytes).await,
+                        Ok(resp) => {
+                            let me = info.operation_id == "get_auth_me";
+                            read_capped(resp, inner.max_response_bytes, |body| {
+                                if me {
+                                    inner.note_auth_me(body)
+                                }
+                            })
+                            .await
+                        }
                         Err(e) => Outcome::Answer(Err(e)),
                     };
                     if let Some((observe, method, path, started)) = observed {

@@ -42,6 +42,9 @@ pub struct Inner {
     pub(crate) timeout: Duration,
     pub(crate) deadline: Duration,
     pub(crate) max_response_bytes: u64,
+    /// The token's scopes as the last successful `auth/me` through this client reported them,
+    /// so a 403 can name the scope the token lacks without an extra call. Shared by clones.
+    pub(crate) scopes: Arc<std::sync::Mutex<Option<Vec<String>>>>,
 }
 
 impl Default for Inner {
@@ -54,6 +57,23 @@ impl Default for Inner {
             timeout: DEFAULT_TIMEOUT,
             deadline: DEFAULT_DEADLINE,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            scopes: Arc::default(),
+        }
+    }
+}
+
+impl Inner {
+    pub(crate) fn known_scopes(&self) -> Option<Vec<String>> {
+        self.scopes.lock().ok().and_then(|s| s.clone())
+    }
+
+    /// Remembers `token.scopes` from a successful `auth/me` body; anything else is ignored.
+    pub(crate) fn note_auth_me(&self, body: &[u8]) {
+        let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) else { return };
+        let Some(list) = v.pointer("/token/scopes").and_then(serde_json::Value::as_array) else { return };
+        let scopes = list.iter().filter_map(|s| s.as_str().map(String::from)).collect();
+        if let Ok(mut held) = self.scopes.lock() {
+            *held = Some(scopes);
         }
     }
 }
@@ -211,7 +231,15 @@ impl Client {
     pub fn with_token(&self, token: Option<Token>) -> Client {
         let mut inner = self.inner.clone();
         inner.token = token;
+        // What auth/me said about the old token says nothing about the new one.
+        inner.scopes = Arc::default();
         Client::new_with_client(&self.baseurl, self.client.clone(), inner)
+    }
+
+    /// The token's scopes, when a successful `auth/me` (`get_auth_me`) through this client (or a
+    /// clone) has reported them; `None` before that. No call is made to find out.
+    pub fn known_scopes(&self) -> Option<Vec<String>> {
+        self.inner.known_scopes()
     }
 
     /// Fails with a message saying how to get a token when this client has none.

@@ -4,7 +4,12 @@ use std::{fmt, time::Duration};
 
 use serde_json::{Map, Value};
 
-use crate::{call, generated::types, redact::redact};
+use crate::{
+    call,
+    generated::{meta::OperationId, types},
+    redact::redact,
+    requires::{ErrorCode, ErrorReason},
+};
 
 /// How much of an unparseable body an error keeps: enough to recognise an HTML error page.
 const SNIPPET_CHARS: usize = 200;
@@ -105,6 +110,11 @@ fn unknown_note(unknown: bool) -> &'static str {
     }
 }
 
+/// A documented value typed, any other kept verbatim.
+fn open_value<T: std::str::FromStr>(s: &str) -> crate::OpenEnum<T> {
+    s.parse().map(crate::OpenEnum::Known).unwrap_or_else(|_| crate::OpenEnum::Unknown(s.to_string()))
+}
+
 /// Shorthand for results of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -123,6 +133,11 @@ pub struct ApiError {
     pub details: Option<Map<String, Value>>,
     /// Seconds from a `Retry-After` header, when the server sent one.
     pub retry_after: Option<u64>,
+    /// The operation that failed, when known: a 403 then names what it needs.
+    pub operation: Option<OperationId>,
+    /// The token's scopes as an earlier `auth/me` through the same client reported them (no
+    /// extra call is made), so a 403 can say which scope the token lacks.
+    pub granted_scopes: Option<Vec<String>>,
 }
 
 impl ApiError {
@@ -133,6 +148,68 @@ impl ApiError {
     /// `details.reason`, the fine-grained discriminator (`account_claim_required`, ...).
     pub fn reason(&self) -> Option<&str> {
         self.detail_str("reason")
+    }
+
+    /// `code`, typed: a documented one is `Known`, any other kept verbatim; `None` when empty.
+    pub fn code_typed(&self) -> Option<ErrorCode> {
+        (!self.code.is_empty()).then(|| open_value(&self.code))
+    }
+
+    /// `details.reason`, typed: a documented one is `Known`, any other kept verbatim.
+    pub fn reason_typed(&self) -> Option<ErrorReason> {
+        self.reason().map(open_value)
+    }
+
+    fn detail_list(&self, key: &str) -> Option<Vec<String>> {
+        let list = self.details.as_ref()?.get(key)?.as_array()?;
+        Some(list.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+    }
+
+    /// For a 403, what the operation needs that the caller seems to lack, in words: the feature
+    /// the server named, the claim, or the scopes missing from the token's scopes (from
+    /// `details.grantedScopes`, else from an earlier `auth/me`); failing that, everything the
+    /// operation needs. `None` for other statuses, for a 403 whose documented reason is not a
+    /// requirement (moderation, policy), or when the operation is unknown.
+    ///
+    /// ```
+    /// # fn f(e: &opentrain::ApiError) {
+    /// if let Some(why) = e.missing_requirement() {
+    ///     eprintln!("{why}"); // e.g. "the token lacks team:read (get_team needs team:read + the public_api_team feature)"
+    /// }
+    /// # }
+    /// ```
+    pub fn missing_requirement(&self) -> Option<String> {
+        if self.status != 403 {
+            return None;
+        }
+        let op = self.operation?;
+        let req = op.requires();
+        let needs = format!("{} needs {}", op.id(), req.summary());
+        if self.reason() == Some("account_claim_required") {
+            return Some(format!("the account is not claimed yet ({needs})"));
+        }
+        if let Some(feature) = self.detail_str("featureKey") {
+            return Some(format!("the {feature} feature is off for this account ({needs})"));
+        }
+        if self.reason().is_some() {
+            return None;
+        }
+        let granted = self.detail_list("grantedScopes").or_else(|| self.granted_scopes.clone());
+        if let Some(granted) = granted {
+            let missing = req.missing_scopes(&granted);
+            if !missing.is_empty() {
+                return Some(format!("the token lacks {} ({needs})", missing.join(", ")));
+            }
+        }
+        if let Some(required) = self.detail_list("requiredScopes").filter(|r| !r.is_empty()) {
+            return Some(format!("the token lacks {} ({needs})", required.join(", ")));
+        }
+        let something = !req.scopes.is_empty()
+            || !req.any_scopes.is_empty()
+            || !req.features.is_empty()
+            || req.claimed
+            || req.payment_method;
+        something.then_some(needs)
     }
 
     /// `details.claimUrl`: where a human claims the account (403 `account_claim_required`).
@@ -182,6 +259,9 @@ impl fmt::Display for ApiError {
         // A 429 returned because waiting would outlast the call's deadline must say when to retry.
         if let Some(s) = self.retry_after {
             write!(f, "; retry after {s} s")?;
+        }
+        if let Some(why) = self.missing_requirement() {
+            write!(f, "; {why}")?;
         }
         Ok(())
     }
@@ -290,6 +370,42 @@ impl Error {
         }
     }
 
+    /// The server's error code, typed: the envelope's `code` (`FORBIDDEN`, ...) or the OAuth
+    /// `error` of an agent endpoint (`authorization_pending`, ...). Documented codes are `Known`,
+    /// others kept verbatim. `None` when no server code exists (local failures, an empty code):
+    /// see [`code_str`](Self::code_str) for the vocabulary the faces print.
+    ///
+    /// ```
+    /// use opentrain::{OpenEnum, requires::ErrorCodeKnown};
+    /// # fn f(e: opentrain::Error) {
+    /// if e.code() == Some(OpenEnum::Known(ErrorCodeKnown::RateLimited)) {
+    ///     // back off
+    /// }
+    /// # }
+    /// ```
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            Error::Api(e) => e.code_typed(),
+            Error::OAuth(e) => Some(open_value(&e.error)),
+            _ => None,
+        }
+    }
+
+    /// `details.reason` of an API error, typed: documented reasons are `Known`
+    /// (`account_claim_required`, `payment_method_required`, ...), others kept verbatim.
+    ///
+    /// ```
+    /// use opentrain::{OpenEnum, requires::ErrorReasonKnown};
+    /// # fn f(e: opentrain::Error) {
+    /// if e.reason() == Some(OpenEnum::Known(ErrorReasonKnown::PaymentMethodRequired)) {
+    ///     // a human adds a card at e.as_api().and_then(|a| a.billing_url())
+    /// }
+    /// # }
+    /// ```
+    pub fn reason(&self) -> Option<ErrorReason> {
+        self.as_api().and_then(ApiError::reason_typed)
+    }
+
     /// The one code vocabulary both faces report (`code` in the CLI's JSON errors and in MCP
     /// results): the API's own `code` for envelope errors (`API_ERROR` when it sent none), the
     /// OAuth `error` for agent endpoints, and for local failures `NETWORK_ERROR`, `TIMEOUT`,
@@ -297,9 +413,9 @@ impl Error {
     ///
     /// ```
     /// let e = opentrain::Error::Timeout { attempts: 1, outcome_unknown: false };
-    /// assert_eq!(e.code(), "TIMEOUT");
+    /// assert_eq!(e.code_str(), "TIMEOUT");
     /// ```
-    pub fn code(&self) -> &str {
+    pub fn code_str(&self) -> &str {
         match self {
             Error::Api(e) if e.code.is_empty() => "API_ERROR",
             Error::Api(e) => &e.code,
@@ -368,7 +484,12 @@ pub(crate) fn from_generated<E: IntoError>(e: progenitor_client::Error<E>, state
         G::ErrorResponse(rv) => {
             let code = rv.status().as_u16();
             let retry_after = call::retry_after_secs(rv.headers());
-            rv.into_inner().into_error(code, retry_after)
+            let mut e = rv.into_inner().into_error(code, retry_after);
+            if let Error::Api(api) = &mut e {
+                api.operation = state.operation.and_then(OperationId::from_id);
+                api.granted_scopes = state.scopes.clone();
+            }
+            e
         }
         G::InvalidResponsePayload(bytes, err) => {
             // An error status whose body is not the envelope (an HTML page from a proxy, say) is
@@ -442,6 +563,8 @@ impl IntoError for types::Error {
             request_id: self.request_id.map(|r| redact(&r)),
             details,
             retry_after,
+            operation: None,
+            granted_scopes: None,
         }))
     }
 }

@@ -29,6 +29,7 @@ mod open_enum;
 pub mod paginate;
 pub mod raw;
 pub mod redact;
+pub mod requires;
 pub mod webhook;
 
 pub use call::{AttemptEvent, RetryEvent, RetryPolicy, Run, current_deadline, within};
@@ -42,6 +43,7 @@ pub use generated::{Client, types};
 pub use open_enum::OpenEnum;
 pub use progenitor_client::ResponseValue;
 pub use redact::{redact, redact_json};
+pub use requires::{ErrorCode, ErrorReason, Requires};
 
 /// The largest amount (USD) or data volume the CLI and the MCP server accept from a user: far
 /// beyond any real milestone or top-up, so a larger number is a typo, not a hire. The API itself

@@ -6,6 +6,7 @@ mod credentials;
 mod edges;
 mod errors;
 mod pagination;
+mod requires;
 mod transport;
 mod webhook;
 mod writes;

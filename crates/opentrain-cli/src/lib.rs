@@ -20,7 +20,6 @@ use serde_json::{Value, json};
 use opentrain::{Error, generated::meta::OperationId};
 
 mod args;
-#[cfg(test)]
 mod home;
 #[cfg(test)]
 mod home_tests;
@@ -139,7 +138,7 @@ fn parse(argv: &[OsString], color: args::Color) -> Result<args::Cli, clap::Error
         args::Color::Always => clap::ColorChoice::Always,
         args::Color::Never => clap::ColorChoice::Never,
     };
-    let matches = args::Cli::command().color(choice).try_get_matches_from(argv)?;
+    let matches = home::with_requirements(args::Cli::command()).color(choice).try_get_matches_from(argv)?;
     args::Cli::from_arg_matches(&matches)
 }
 
@@ -260,6 +259,10 @@ fn describe(call: Option<(OperationId, String)>, error: &Error) -> (Vec<String>,
             if let Some(id) = &e.request_id {
                 lines.push(format!("Request ID: {id}"));
             }
+            // An unclaimed account already gets its own `Next:` line below.
+            if let Some(why) = e.missing_requirement().filter(|_| e.reason() != Some("account_claim_required")) {
+                lines.push(format!("Requirement: {why}"));
+            }
             lines.extend(api_hint(e));
             (lines, e.to_envelope(), 1)
         }
@@ -287,7 +290,7 @@ fn describe(call: Option<(OperationId, String)>, error: &Error) -> (Vec<String>,
             let msg = at(error.to_string());
             (
                 vec![format!("Error: {msg}")],
-                json!({"error": msg, "code": error.code(), "details": {"attempts": attempts}}),
+                json!({"error": msg, "code": error.code_str(), "details": {"attempts": attempts}}),
                 1,
             )
         }
@@ -295,17 +298,17 @@ fn describe(call: Option<(OperationId, String)>, error: &Error) -> (Vec<String>,
             let msg = at(error.to_string());
             (
                 vec![format!("Error: {msg}")],
-                json!({"error": msg, "code": error.code(), "details": {"status": status}}),
+                json!({"error": msg, "code": error.code_str(), "details": {"status": status}}),
                 1,
             )
         }
         Error::WaitTimedOut { .. } => {
             let msg = error.to_string();
-            (vec![format!("Error: {msg}")], json!({"error": msg, "code": error.code()}), 1)
+            (vec![format!("Error: {msg}")], json!({"error": msg, "code": error.code_str()}), 1)
         }
         other => {
             let msg = at(other.to_string());
-            (vec![format!("Error: {msg}")], json!({"error": msg, "code": other.code()}), 1)
+            (vec![format!("Error: {msg}")], json!({"error": msg, "code": other.code_str()}), 1)
         }
     }
 }

@@ -20,6 +20,7 @@ use serde_json::Value;
 pub mod docs;
 pub mod overlay;
 pub mod raw;
+pub mod requires;
 pub mod tools;
 
 /// Reads an OpenAPI or Overlay document from `path`, as JSON when the name ends in `.json` or the
@@ -85,7 +86,8 @@ fn typed_settings(p: &Prepared) -> Result<progenitor::GenerationSettings, String
     Ok(settings)
 }
 
-/// Writes the SDK's generated files into `out`: `codegen.rs`, `meta.rs`, `raw.rs`, `tools.rs`.
+/// Writes the SDK's generated files into `out`: `codegen.rs`, `meta.rs`, `raw.rs`, `tools.rs`,
+/// `requires.rs` (see [`requires`]).
 pub fn generate_sdk(spec: Value, out: &Path) -> Result<(), String> {
     let p = prepare(spec)?;
     let settings = typed_settings(&p)?;
@@ -110,7 +112,8 @@ pub fn generate_sdk(spec: Value, out: &Path) -> Result<(), String> {
     write(out, "raw.rs", raw_code)?;
 
     let table = tools::tools(&p.written)?;
-    write(out, "tools.rs", tools::render(&table))
+    write(out, "tools.rs", tools::render(&table))?;
+    write(out, "requires.rs", requires::render(&requires::table(&p.written)?)?)
 }
 
 /// Writes `httpmock.rs` into `out`: progenitor's typed httpmock helpers (a `MockServerExt`

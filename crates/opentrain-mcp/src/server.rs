@@ -10,8 +10,8 @@ use rmcp::{
     ErrorData, RoleServer, ServerHandler,
     model::{
         CallToolRequestParams, CallToolResponse, GetPromptRequestParams, GetPromptResponse, Implementation,
-        InitializeResult, ListPromptsResult, ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig,
-        Tool, ToolAnnotations,
+        InitializeResult, ListPromptsResult, ListToolsResult, MetaObject, PaginatedRequestParams, ServerCapabilities,
+        ServerConfig, Tool, ToolAnnotations,
     },
     service::RequestContext,
 };
@@ -23,7 +23,7 @@ use super::{
     result,
     session::Session,
 };
-use opentrain::generated::tools::ToolDef;
+use opentrain::generated::{meta::OperationId, tools::ToolDef};
 
 const INSTRUCTIONS: &str = "OpenTrain: post data-labeling jobs, review proposals, hire, message and pay AI \
 trainers. Start with opentrain_auth_status; with no token, opentrain_register_agent creates an agent account \
@@ -63,17 +63,29 @@ fn parse_object(text: &str) -> Map<String, Value> {
     }
 }
 
-/// The MCP description of one table row.
+/// The `_meta` key under which each listed tool states what it needs (token, scopes, ...).
+pub const REQUIRES_META: &str = "ai.opentrain/requires";
+
+/// The MCP description of one table row, with what its operation needs in
+/// `_meta["ai.opentrain/requires"]` so a client can tell which tools its token can use.
 pub fn mcp_tool(def: &ToolDef) -> Tool {
     let annotations = ToolAnnotations::with_title(def.title)
         .read_only(def.read_only)
         .destructive(def.destructive)
         .idempotent(def.idempotent)
         .open_world(true);
-    Tool::new(def.name, def.description, Arc::new(parse_object(def.input_schema)))
+    let tool = Tool::new(def.name, def.description, Arc::new(parse_object(def.input_schema)))
         .with_title(def.title)
         .with_raw_output_schema(Arc::new(parse_object(def.output_schema)))
-        .with_annotations(annotations)
+        .with_annotations(annotations);
+    match OperationId::from_id(def.operation) {
+        Some(op) => {
+            let mut meta = Map::new();
+            meta.insert(REQUIRES_META.into(), op.requires().to_json());
+            tool.with_meta(MetaObject(meta))
+        }
+        None => tool,
+    }
 }
 
 impl Server {

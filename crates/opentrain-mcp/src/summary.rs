@@ -1621,13 +1621,13 @@ pub fn failure(err: &Error) -> (Value, String) {
             if let Some(s) = status {
                 m.insert("status".into(), (*s).into());
             }
-            m.insert("code".into(), err.code().into());
+            m.insert("code".into(), err.code_str().into());
             m.insert("error".into(), err.to_string().into());
             m.insert("details".into(), serde_json::json!({"reason": reason, "snippet": snippet}));
             err.to_string()
         }
         other => {
-            m.insert("code".into(), other.code().into());
+            m.insert("code".into(), other.code_str().into());
             m.insert("error".into(), redact(&other.to_string()).into());
             redact(&other.to_string())
         }
@@ -1686,6 +1686,8 @@ mod tests {
             request_id: Some("req_1".into()),
             details: json!({"reason": "payment_method_required", "billingUrl": "https://b"}).as_object().cloned(),
             retry_after: None,
+            operation: None,
+            granted_scopes: None,
         }));
         let (s, t) = failure(&err);
         assert_eq!(

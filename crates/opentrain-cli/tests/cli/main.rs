@@ -14,6 +14,7 @@ mod paging;
 mod people;
 mod platform;
 mod processes;
+mod requires;
 mod sandbox;
 mod scripting;
 mod secrets;

@@ -12,6 +12,7 @@ mod input;
 mod outcome;
 mod prompts;
 mod protocol;
+mod requires;
 mod secrets;
 mod signals;
 mod tools;

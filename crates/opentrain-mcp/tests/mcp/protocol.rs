@@ -51,13 +51,15 @@ async fn malformed_lines_unknown_methods_and_huge_messages_are_answered() {
 }
 
 #[tokio::test]
-async fn the_tools_list_answer_stays_under_64_kib() {
+async fn the_tools_list_answer_stays_under_72_kib() {
     let world = World::new().await;
     let mut raw = Raw::spawn(&world);
     raw.initialize("2025-11-25").await;
     raw.send(&tools_list(1)).await;
     let bytes = raw.recv().await.to_string().len();
-    assert!(bytes < 64 * 1024, "tools/list is {bytes} bytes");
+    // 64 KiB until each tool gained `_meta["ai.opentrain/requires"]` (about 5 KB for all 42):
+    // the machine-readable requirements are worth that, the bound still catches runaway growth.
+    assert!(bytes < 72 * 1024, "tools/list is {bytes} bytes");
 }
 
 #[tokio::test]
