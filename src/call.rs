@@ -186,7 +186,11 @@ enum Attempt {
 /// Reads the whole body under `limit`, before anything parses it, and hands back an equivalent
 /// response holding the bytes. A body over the limit is dropped unread past the limit, so a
 /// huge or endless answer costs at most `limit` bytes of memory.
-async fn read_capped(mut resp: reqwest::Response, limit: u64) -> Attempt {
+///
+/// With `empty_is_null` (an operation whose success body may be absent, [`meta::BODY_OPTIONAL`])
+/// an empty 2xx body becomes `null`: the raw client passes it on as "done, no body"; the typed
+/// client, which has no value to make up, reports it as an invalid response.
+async fn read_capped(mut resp: reqwest::Response, limit: u64, empty_is_null: bool) -> Attempt {
     let status = resp.status();
     let too_large = Attempt::Failed(Failure::TooLarge { status: status.as_u16(), limit });
     if resp.content_length().is_some_and(|n| n > limit) {
@@ -204,6 +208,9 @@ async fn read_capped(mut resp: reqwest::Response, limit: u64) -> Attempt {
             Ok(None) => break,
             Err(e) => return Attempt::Answer(Err(e)),
         }
+    }
+    if empty_is_null && status.is_success() && body.is_empty() {
+        body.extend_from_slice(b"null");
     }
     let mut out = http::Response::new(body.freeze());
     *out.status_mut() = status;
@@ -260,6 +267,7 @@ macro_rules! hooks {
             ) -> reqwest::Result<reqwest::Response> {
                 let inner = self.inner();
                 let read = matches!(*request.method(), Method::GET | Method::HEAD);
+                let empty_is_null = meta::BODY_OPTIONAL.contains(&info.operation_id);
                 let own = Instant::now() + inner.deadline;
                 let deadline = current_deadline().map_or(own, |d| d.min(own));
                 let mut request = Some(request);
@@ -278,7 +286,7 @@ macro_rules! hooks {
                     *this_try.timeout_mut() = Some(inner.timeout.min(left));
                     record(|s| s.attempts = attempt);
                     let outcome = match self.client().execute(this_try).await {
-                        Ok(resp) => read_capped(resp, inner.max_response_bytes).await,
+                        Ok(resp) => read_capped(resp, inner.max_response_bytes, empty_is_null).await,
                         Err(e) => Attempt::Answer(Err(e)),
                     };
                     let unknown = may_have_arrived(read, &outcome);

@@ -5,6 +5,7 @@ mod claim;
 mod credentials;
 mod edges;
 mod errors;
+mod lenient;
 mod pagination;
 mod transport;
 mod webhook;

@@ -7,6 +7,7 @@ mod filtering;
 mod handlers;
 mod harness;
 mod input;
+mod lenient;
 mod outcome;
 mod prompts;
 mod protocol;

@@ -180,16 +180,24 @@ async fn the_whole_lifecycle_through_the_library() {
         .run()
         .await
         .expect("send");
-    let unread = c.read_messages().unread_only(true).send().run().await.expect("unread").conversations;
+    let unread = c.read_messages().unread_only(true).send().run().await.expect("unread").conversations().to_vec();
     assert_eq!(unread.len(), 1);
     assert_eq!(unread[0].unread_count, Some(1));
-    let thread = c.read_messages().conversation_id(&conv.conversation_id).send().run().await.expect("thread").messages;
+    let thread = c
+        .read_messages()
+        .conversation_id(&conv.conversation_id)
+        .send()
+        .run()
+        .await
+        .expect("thread")
+        .messages()
+        .to_vec();
     assert_eq!(thread.len(), 2);
     assert!(
         thread[0].has_unread_flag == Some(true) && thread[0].is_from_viewer == Some(false),
         "newest first, the reply: {thread:?}"
     );
-    let unread = c.read_messages().unread_only(true).send().run().await.expect("unread").conversations;
+    let unread = c.read_messages().unread_only(true).send().run().await.expect("unread").conversations().to_vec();
     assert!(unread.is_empty(), "reading the thread marks it read");
 
     // Hire: pending until a human confirms on the approval page (a plain form post).
