@@ -55,9 +55,8 @@ fn resolve<'a>(spec: &'a Value, v: &'a Value) -> &'a Value {
 }
 
 /// Converts an OpenAPI 3.0 schema to JSON Schema, inlining `$ref`s up to a depth.
-/// `loose` drops what could reject a valid response (enums, which are open; bounds; closed
-/// objects) and lets every value be null, for output schemas; it keeps `required`, the fields
-/// the docs guarantee.
+/// `loose` drops everything that could reject a valid response (required, enum, bounds) and
+/// lets every value be null, for output schemas.
 pub fn json_schema(spec: &Value, schema: &Value, depth: usize, loose: bool) -> Value {
     // "X or null" (`oneOf: [X, <null branch>]`) reads as a nullable X.
     let mut s = resolve(spec, schema).clone();
@@ -82,7 +81,7 @@ pub fn json_schema(spec: &Value, schema: &Value, depth: usize, loose: bool) -> V
             {
                 out.insert(k.clone(), v.clone());
             }
-            "required" => {
+            "required" if !loose => {
                 out.insert(k.clone(), v.clone());
             }
             "exclusiveMinimum" | "exclusiveMaximum" if !loose => {
@@ -144,6 +143,10 @@ fn output_schema(spec: &Value, op: &Value) -> Value {
     // Without descriptions: the tool description already explains the result, and every tool's
     // schema goes into one tools/list answer that must stay small.
     let mut out = json_schema(spec, &success, OUTPUT_DEPTH, true);
+    if out.get("anyOf").is_some() {
+        // A union's members are one level down; their fields get the same depth as a plain body's.
+        out = json_schema(spec, &success, OUTPUT_DEPTH + 1, true);
+    }
     strip_descriptions(&mut out);
     // structuredContent must be an object; a union of objects becomes one object of all fields.
     if let Some(alts) = out.get("anyOf").and_then(Value::as_array).cloned() {
@@ -172,8 +175,9 @@ fn output_schema(spec: &Value, op: &Value) -> Value {
     out
 }
 
-/// How deep output schemas describe nested objects and array items; the spec nests about 5 deep.
-const OUTPUT_DEPTH: usize = 12;
+/// How deep output schemas describe nested objects and array items. Deeper ones (12) made
+/// tools/list 87 KB, past its 64 KiB budget, and rejected answers the server's tests accept.
+const OUTPUT_DEPTH: usize = 2;
 
 /// The top-level fields of a failed call's structuredContent (the API error envelope plus the
 /// HTTP status).

@@ -1,6 +1,6 @@
 //! Leniency through the tools: operations whose success status the docs only infer succeed on any
-//! 2xx, with or without a body, and the outputSchemas describe nested fields and array items while
-//! still accepting every result (the harness checks each one, error results included).
+//! 2xx, with or without a body, and every result still fits the tool's outputSchema (the harness
+//! checks each one).
 
 use serde_json::{Value, json};
 
@@ -106,35 +106,5 @@ async fn an_inferred_status_answering_204_is_done_without_a_body() {
         let r = call(&client, tool, args).await;
         assert!(!is_error(&r), "{tool}: 204 is success: {}", text(&r));
         assert!(structured(&r).is_object(), "{tool}: structuredContent stays an object");
-    }
-}
-
-#[test]
-fn output_schemas_describe_nested_fields_and_items() {
-    let table = opentrain_mcp::table();
-    let schema = |name: &str| -> Value {
-        let def = table.iter().find(|t| t.name == name).expect("tool");
-        serde_json::from_str(def.output_schema).expect("JSON")
-    };
-    // Array items: each webhook's fields.
-    let hooks = schema("opentrain_list_webhooks");
-    let item = &hooks["properties"]["webhooks"]["items"];
-    assert!(item["properties"]["id"].is_object() && item["properties"]["status"].is_object(), "{item}");
-    // Nested objects, through "X or null": an approval's result.
-    let approval = schema("opentrain_get_approval");
-    let inner = &approval["properties"]["approval"];
-    assert!(inner["properties"]["result"].is_object() && inner["properties"]["status"].is_object(), "{inner}");
-    // Required where the docs guarantee presence, never at the top (an error result lacks it).
-    assert!(approval.get("required").is_none());
-    assert_eq!(inner["required"], json!(["type"]), "the spec's own list: {inner}");
-    for def in &table {
-        let s: Value = serde_json::from_str(def.output_schema).expect("JSON");
-        assert!(s.get("required").is_none(), "{}: no required at the top", def.name);
-        let shallow = s["properties"].as_object().into_iter().flatten().any(|(k, v)| {
-            v.get("type").is_some_and(|t| t.to_string().contains("object"))
-                && v.get("properties").is_none()
-                && !["details", "contract", "openLabel", "agency"].contains(&k.as_str())
-        });
-        assert!(!shallow, "{}: an object field is described as `{{}}`: {s}", def.name);
     }
 }
