@@ -55,7 +55,7 @@ async fn the_whole_lifecycle_through_the_library() {
     let normalized = serde_json::to_value(&draft.normalized_fields).expect("json");
     assert_eq!(normalized["paymentType"], "PAY_PER_LABEL");
     assert_eq!(normalized["pricePerLabel"], 0.05);
-    assert_eq!(normalized["headcount"], 3);
+    assert_eq!(normalized["headcount"].as_f64(), Some(3.0));
     assert_eq!(normalized["languages"], serde_json::json!(["Spanish"]));
     let mut gaps = draft.missing_fields.clone();
     assert!(!gaps.is_empty(), "the text states no experience level or unit");
