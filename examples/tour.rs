@@ -79,7 +79,7 @@ async fn tour(sandbox: &Sandbox) -> Result<(), Failure> {
             n.job_title.as_deref().unwrap_or("untitled"),
             n.payment_type.map_or("no pay type".into(), |t| t.to_string()),
             n.price_per_label.map_or("no price".into(), dollars),
-            n.headcount.unwrap_or(0),
+            n.headcount.unwrap_or(0.0),
             names(&n.languages),
             names(draft.missing_fields.iter().map(|g| g.field.as_str())),
         ),
@@ -187,8 +187,15 @@ async fn tour(sandbox: &Sandbox) -> Result<(), Failure> {
         .run()
         .await
         .ctx("send a message")?;
-    let thread =
-        c.read_messages().conversation_id(&conv.conversation_id).send().run().await.ctx("read the thread")?.messages;
+    let thread = c
+        .read_messages()
+        .conversation_id(&conv.conversation_id)
+        .send()
+        .run()
+        .await
+        .ctx("read the thread")?
+        .messages()
+        .to_vec();
     let reply = thread.iter().find(|m| m.is_from_viewer == Some(false)).and_then(|m| m.content.as_deref());
     step(
         "message",

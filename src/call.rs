@@ -216,7 +216,16 @@ enum Outcome {
 /// Reads the whole body under `limit`, before anything parses it, and hands back an equivalent
 /// response holding the bytes. A body over the limit is dropped unread past the limit, so a
 /// huge or endless answer costs at most `limit` bytes of memory.
-async fn read_capped(mut resp: reqwest::Response, limit: u64, on_success: impl FnOnce(&[u8])) -> Outcome {
+///
+/// With `empty_is_null` (an operation whose success body may be absent, [`meta::BODY_OPTIONAL`])
+/// an empty 2xx body becomes `null`: the raw client passes it on as "done, no body"; the typed
+/// client, which has no value to make up, reports it as an invalid response.
+async fn read_capped(
+    mut resp: reqwest::Response,
+    limit: u64,
+    empty_is_null: bool,
+    on_success: impl FnOnce(&[u8]),
+) -> Outcome {
     let status = resp.status();
     let too_large = Outcome::Failed(Failure::TooLarge { status: status.as_u16(), limit });
     if resp.content_length().is_some_and(|n| n > limit) {
@@ -237,6 +246,9 @@ async fn read_capped(mut resp: reqwest::Response, limit: u64, on_success: impl F
     }
     if status.is_success() {
         on_success(&body);
+    }
+    if empty_is_null && status.is_success() && body.is_empty() {
+        body.extend_from_slice(b"null");
     }
     let mut out = http::Response::new(body.freeze());
     *out.status_mut() = status;
@@ -338,6 +350,7 @@ macro_rules! hooks {
             ) -> reqwest::Result<reqwest::Response> {
                 let inner = self.inner();
                 let read = matches!(*request.method(), Method::GET | Method::HEAD);
+                let empty_is_null = meta::BODY_OPTIONAL.contains(&info.operation_id);
                 let own = Instant::now() + inner.deadline;
                 let deadline = current_deadline().map_or(own, |d| d.min(own));
                 let mut request = Some(request);
@@ -361,7 +374,7 @@ macro_rules! hooks {
                     let outcome = match self.client().execute(this_try).await {
                         Ok(resp) => {
                             let me = info.operation_id == "get_auth_me";
-                            read_capped(resp, inner.max_response_bytes, |body| {
+                            read_capped(resp, inner.max_response_bytes, empty_is_null, |body| {
                                 if me {
                                     inner.note_auth_me(body)
                                 }

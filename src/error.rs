@@ -569,13 +569,42 @@ impl IntoError for types::Error {
     }
 }
 
+impl IntoError for types::PublicJobError {
+    /// The envelope as usual; the closed-job 404 (`{id, status: "closed"}`, no envelope) becomes
+    /// an [`ApiError`] with no code whose `details` hold that body, so "no longer listed" stays
+    /// distinguishable from "unknown id" (code `NOT_FOUND`).
+    fn into_error(self, status: u16, retry_after: Option<u64>) -> Error {
+        match self {
+            types::PublicJobError::Error(e) => e.into_error(status, retry_after),
+            types::PublicJobError::PublicJobClosed(closed) => {
+                let mut details = Map::new();
+                details.insert("id".into(), Value::String(redact(&closed.id)));
+                details.insert("status".into(), Value::String(redact(&closed.status)));
+                Error::Api(Box::new(ApiError {
+                    status,
+                    code: String::new(),
+                    message: format!(
+                        "job {} is no longer listed on the marketplace (status {})",
+                        redact(&closed.id),
+                        redact(&closed.status)
+                    ),
+                    request_id: None,
+                    details: Some(details),
+                    retry_after,
+                }))
+            }
+        }
+    }
+}
+
 impl IntoError for types::OAuthError {
     fn into_error(self, status: u16, _retry_after: Option<u64>) -> Error {
         Error::OAuth(Box::new(OAuthError {
             status,
             error: redact(&self.error),
             description: self.error_description.map(|d| redact(&d)),
-            interval: self.interval.and_then(|i| u64::try_from(i).ok()),
+            // The docs call it a number: `5.0` is 5 s, and a fraction rounds up (never poll early).
+            interval: self.interval.filter(|i| i.is_finite() && *i >= 0.0).map(|i| i.ceil() as u64),
         }))
     }
 }

@@ -42,6 +42,13 @@ impl<T: fmt::Display> OpenEnum<T> {
     }
 }
 
+/// The spec's declared default (`default:` on the enum schema), as a known value.
+impl<T: Default> Default for OpenEnum<T> {
+    fn default() -> Self {
+        Self::Known(T::default())
+    }
+}
+
 impl<T> From<T> for OpenEnum<T> {
     fn from(t: T) -> Self {
         Self::Known(t)

@@ -144,9 +144,60 @@ pages! {
 }
 
 /// The messages of one conversation (`read_messages` with a `conversationId`).
-pub struct MessagesOf(pub types::MessagesPage);
+pub struct MessagesOf(pub types::MessageListPage);
 /// The conversation summaries (`read_messages` without a `conversationId`).
-pub struct ConversationsOf(pub types::MessagesPage);
+pub struct ConversationsOf(pub types::ConversationSummaryPage);
+
+/// A page of the other mode than the one asked for: an error, never an empty list.
+fn wrong_mode(asked: &str, got: &str) -> Error {
+    Error::invalid_response(Some(200), format!("read_messages was asked for {asked} but answered {got}"), &[])
+}
+
+impl TryFrom<types::MessagesPage> for MessagesOf {
+    type Error = Error;
+    fn try_from(page: types::MessagesPage) -> Result<Self> {
+        match page {
+            types::MessagesPage::MessageListPage(p) => Ok(Self(p)),
+            types::MessagesPage::ConversationSummaryPage(_) => Err(wrong_mode("messages", "conversation summaries")),
+        }
+    }
+}
+
+impl TryFrom<types::MessagesPage> for ConversationsOf {
+    type Error = Error;
+    fn try_from(page: types::MessagesPage) -> Result<Self> {
+        match page {
+            types::MessagesPage::ConversationSummaryPage(p) => Ok(Self(p)),
+            types::MessagesPage::MessageListPage(_) => Err(wrong_mode("conversation summaries", "messages")),
+        }
+    }
+}
+
+impl types::MessagesPage {
+    /// The conversation summaries (summary mode); empty for a page of messages.
+    pub fn conversations(&self) -> &[types::ConversationSummary] {
+        match self {
+            Self::ConversationSummaryPage(p) => &p.conversations,
+            Self::MessageListPage(_) => &[],
+        }
+    }
+
+    /// The messages (message mode); empty for a page of conversation summaries.
+    pub fn messages(&self) -> &[types::Message] {
+        match self {
+            Self::MessageListPage(p) => &p.messages,
+            Self::ConversationSummaryPage(_) => &[],
+        }
+    }
+
+    /// The cursor of the next page, in either mode.
+    pub fn next_cursor(&self) -> Option<&str> {
+        match self {
+            Self::ConversationSummaryPage(p) => p.next_cursor.as_deref(),
+            Self::MessageListPage(p) => p.next_cursor.as_deref(),
+        }
+    }
+}
 
 impl Page for MessagesOf {
     type Item = types::Message;
@@ -181,7 +232,8 @@ macro_rules! streams {
                     };
                     async move {
                         let page = b.send().run().await?;
-                        Ok::<_, crate::Error>($($wrap)?(page))
+                        $(let page = $wrap::try_from(page)?;)?
+                        Ok::<_, crate::Error>(page)
                     }
                 })
             }

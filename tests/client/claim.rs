@@ -72,7 +72,7 @@ async fn register_saves_both_tokens_and_refuses_to_overwrite_without_force() {
 async fn start_claim_uses_the_saved_claim_token() {
     let server = MockServer::start_async().await;
     let attempt = typed(
-        json!({"user_code": "439218", "verification_uri": "https://app.opentrain.ai/claim?token=ot_cat_x", "expires_in": 1800, "interval": 5, "email_sent": true}),
+        json!({"user_code": "439218", "verification_uri": "https://app.opentrain.ai/claim?token=ot_cat_x", "expires_in": 1800.0, "interval": 5.0, "email_sent": true}),
     );
     server
         .mock_async(|when, then| {

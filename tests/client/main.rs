@@ -5,6 +5,7 @@ mod claim;
 mod credentials;
 mod edges;
 mod errors;
+mod lenient;
 mod pagination;
 mod requires;
 mod transport;

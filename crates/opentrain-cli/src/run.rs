@@ -691,10 +691,14 @@ impl App {
             self.out.strong(&output::s(&v, "/verification_uri")),
             self.out.strong(&output::s(&v, "/user_code"))
         ))?;
-        let minutes = attempt.expires_in.map(|s| format!("{} minutes", s / 60)).unwrap_or_default();
+        let minutes = attempt.expires_in.map(|s| format!("{} minutes", (s / 60.0).round())).unwrap_or_default();
         self.out.fields(&[("Expires in", minutes)])?;
-        let wait = match attempt.interval {
-            Some(i) if i != 5 => format!("opentrain auth claim-status --wait --interval {i}"),
+        // The docs call the interval a number; `--interval` takes whole seconds, rounded up so the
+        // suggested poll is never faster than asked.
+        let wait = match attempt.interval.map(f64::ceil) {
+            Some(i) if i != 5.0 && i.is_finite() && i >= 0.0 => {
+                format!("opentrain auth claim-status --wait --interval {i}")
+            }
             _ => "opentrain auth claim-status --wait".into(),
         };
         self.out.next(&[wait])?;

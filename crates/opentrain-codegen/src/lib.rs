@@ -15,6 +15,7 @@
 
 use std::{fs, path::Path};
 
+use quote::ToTokens;
 use serde_json::Value;
 
 pub mod docs;
@@ -64,6 +65,8 @@ pub fn prepare(spec: Value) -> Result<Prepared, String> {
     let mut spec = spec;
     let open_enums = open_enums(&mut spec);
     plain_strings(&mut spec);
+    nullable_refs(&mut spec);
+    open_objects(&mut spec);
     Ok(Prepared { spec, written, open_enums })
 }
 
@@ -89,20 +92,28 @@ fn typed_settings(p: &Prepared) -> Result<progenitor::GenerationSettings, String
 /// Writes the SDK's generated files into `out`: `codegen.rs`, `meta.rs`, `raw.rs`, `tools.rs`,
 /// `requires.rs` (see [`requires`]).
 pub fn generate_sdk(spec: Value, out: &Path) -> Result<(), String> {
-    let p = prepare(spec)?;
+    let mut p = prepare(spec)?;
+    // The typed result stays `T`: a body-less success of such an operation reads as `null` and
+    // fails to parse into it (an error, never a made-up body); the raw client, whose body is any
+    // JSON, passes it on as `null`.
+    optional_bodies(&mut p.spec, false);
+    covered_codes(&mut p.spec);
     let settings = typed_settings(&p)?;
     let mut file = unparse_file(&settings, &p.spec)?;
+    syn::visit_mut::VisitMut::visit_file_mut(&mut OpenObjectDefaults, &mut file);
     docs::document(&mut file, &p.spec);
     docs::escape_file(&mut file);
     // Replaced schemas get no item in `types`; an alias keeps `types::JobStatus` nameable.
     add_to_module(&mut file, "types", &open_enum_aliases(&p.open_enums))?;
     write(out, "codegen.rs", prettyplease::unparse(&file))?;
-    write(out, "meta.rs", meta(&p.spec) + &request_fields(&p.written))?;
+    write(out, "meta.rs", meta(&p.spec) + &request_fields(&p.written) + &body_optional(&p.written))?;
 
     // The raw client shares the typed client's error types, so both go through one error path.
-    let raw_spec = raw::raw_spec(&p.written);
+    let mut raw_spec = raw::raw_spec(&p.written);
+    optional_bodies(&mut raw_spec, false);
+    covered_codes(&mut raw_spec);
     let mut raw_settings = base_settings()?;
-    for name in ["Error", "ErrorDetails", "OAuthError"] {
+    for name in raw::ERROR_SCHEMAS {
         raw_settings.with_replacement(name, format!("crate::generated::types::{name}"), std::iter::empty());
     }
     let mut raw_file = unparse_file(&raw_settings, &raw_spec)?;
@@ -121,6 +132,8 @@ pub fn generate_sdk(spec: Value, out: &Path) -> Result<(), String> {
 /// whose types they name. Same adjustments as the SDK, so the types match one for one.
 pub fn generate_httpmock(spec: Value, sdk_path: &str, out: &Path) -> Result<(), String> {
     let mut p = prepare(spec)?;
+    // A mock answers with a body or without one, so its typed answer is the body type itself.
+    optional_bodies(&mut p.spec, false);
     array_queries_as_strings(&mut p.spec);
     let mut settings = base_settings()?;
     settings.with_derive("PartialEq");
@@ -206,6 +219,89 @@ fn async_twin(file: &syn::File) -> Result<Vec<syn::Item>, String> {
     };
     let twin: syn::File = syn::parse2(tokens).map_err(|e| format!("async mocks do not parse: {e}"))?;
     Ok(twin.items)
+}
+
+/// Open objects (`additionalProperties: true` beside named properties) get a flattened `extra` map
+/// from typify only when the permission is written `{}` ([`open_objects`]); it then also drops
+/// `Default` from the struct and makes its builder demand `extra`. This puts both back: the
+/// struct derives `Default` when every other field has one, and the builder starts with an empty
+/// `extra`. A syntax-tree edit, like [`EscapePathValues`].
+struct OpenObjectDefaults;
+
+fn is_flattened_extra(f: &syn::Field) -> bool {
+    f.ident.as_ref().is_some_and(|i| i == "extra")
+        && f.attrs
+            .iter()
+            .any(|a| a.path().is_ident("serde") && a.meta.to_token_stream().to_string().contains("flatten"))
+}
+
+/// A field `#[derive(Default)]` can fill: an `Option`, a `Vec`, a map, or one serde defaults.
+fn defaultable(f: &syn::Field) -> bool {
+    let by_serde = f.attrs.iter().any(|a| {
+        a.path().is_ident("serde")
+            && a.meta.to_token_stream().to_string().split([' ', ',', '(']).any(|w| w == "default")
+    });
+    let by_type =
+        match &f.ty {
+            syn::Type::Path(p) => p.path.segments.last().is_some_and(|s| {
+                ["Option", "Vec", "HashMap", "BTreeMap", "Map"].contains(&s.ident.to_string().as_str())
+            }),
+            _ => false,
+        };
+    by_serde || by_type
+}
+
+impl syn::visit_mut::VisitMut for OpenObjectDefaults {
+    fn visit_item_struct_mut(&mut self, s: &mut syn::ItemStruct) {
+        let syn::Fields::Named(fields) = &s.fields else { return };
+        if !fields.named.iter().any(is_flattened_extra) || !fields.named.iter().all(defaultable) {
+            return;
+        }
+        for attr in &mut s.attrs {
+            if !attr.path().is_ident("derive") {
+                continue;
+            }
+            let Ok(list) =
+                attr.parse_args_with(syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated)
+            else {
+                continue;
+            };
+            if list.iter().any(|p| p.is_ident("Default")) {
+                return;
+            }
+            let paths = list.iter();
+            *attr = syn::parse_quote! { #[derive(#(#paths,)* Default)] };
+            return;
+        }
+    }
+
+    fn visit_field_value_mut(&mut self, fv: &mut syn::FieldValue) {
+        let is_extra = matches!(&fv.member, syn::Member::Named(i) if i == "extra");
+        let missing = fv.expr.to_token_stream().to_string().contains("no value supplied for extra");
+        if is_extra && missing {
+            fv.expr = syn::parse_quote! { Ok(Default::default()) };
+        }
+        syn::visit_mut::visit_field_value_mut(self, fv);
+    }
+}
+
+/// Writes `additionalProperties: true` as `{}` on objects that also name properties, for the
+/// generator only: typify ignores unknown keys for `true` but keeps them in a flattened `extra`
+/// map for the equivalent `{}`, and objects the docs leave open must not lose keys through the
+/// typed client (a patch may send keys beyond the named ones, metadata keeps what it does not
+/// know). Pure maps (no properties) are already maps.
+pub fn open_objects(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            let has_props = m.get("properties").and_then(Value::as_object).is_some_and(|p| !p.is_empty());
+            if has_props && m.get("additionalProperties") == Some(&Value::Bool(true)) {
+                m.insert("additionalProperties".into(), Value::Object(serde_json::Map::new()));
+            }
+            m.values_mut().for_each(open_objects);
+        }
+        Value::Array(a) => a.iter_mut().for_each(open_objects),
+        _ => {}
+    }
 }
 
 /// progenitor's mocks match a path parameter by formatting its value into a regex unescaped, so
@@ -386,8 +482,12 @@ pub fn check_operations(spec: &Value) -> Result<(), String> {
             continue;
         };
         let body_schema = |r: &Value| resolve(spec, r)["content"]["application/json"]["schema"].to_string();
-        let success: Vec<String> =
-            responses.iter().filter(|(code, _)| code.starts_with('2')).map(|(_, r)| body_schema(r)).collect();
+        // A body-less 2xx beside typed ones is the "body may be absent" layout (`optional_bodies`).
+        let success: Vec<String> = responses
+            .iter()
+            .filter(|(code, r)| code.starts_with('2') && resolve(spec, r).get("content").is_some())
+            .map(|(_, r)| body_schema(r))
+            .collect();
         if success.iter().any(|s| *s != success[0]) {
             problems
                 .push(format!("{at}: its 2xx responses have different schemas; point them at one named oneOf schema"));
@@ -564,6 +664,116 @@ pub fn plain_strings(v: &mut Value) {
     }
 }
 
+/// The operations whose success body may be absent: a 2xx response without content beside 2xx
+/// responses with a body (`'204'` next to `'200'`/`2XX`, where the docs only infer the status).
+pub fn body_optional_operations(spec: &Value) -> Vec<String> {
+    operations(spec)
+        .into_iter()
+        .filter(|(path, method)| {
+            let responses = spec["paths"][path][method]["responses"].as_object();
+            let success: Vec<bool> = responses
+                .into_iter()
+                .flatten()
+                .filter(|(code, _)| code.starts_with('2'))
+                .map(|(_, r)| resolve(spec, r).get("content").is_some())
+                .collect();
+            success.contains(&true) && success.contains(&false)
+        })
+        .filter_map(|(path, method)| spec["paths"][&path][&method]["operationId"].as_str().map(String::from))
+        .collect()
+}
+
+/// progenitor gives an operation one success type, so "a body, or none" cannot be two responses.
+/// For each [`body_optional_operations`] entry this drops the body-less 2xx responses and, when
+/// `nullable`, makes the body schema "X or null" (`Option<X>`); the transport reads an empty
+/// success body of these operations as `null` (`BODY_OPTIONAL`).
+pub fn optional_bodies(spec: &mut Value, nullable: bool) {
+    let ids = body_optional_operations(spec);
+    for (path, method) in operations(spec) {
+        let op = &mut spec["paths"][&path][&method];
+        if !op["operationId"].as_str().is_some_and(|id| ids.iter().any(|i| i == id)) {
+            continue;
+        }
+        let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else { continue };
+        responses.retain(|code, r| !code.starts_with('2') || r.get("content").is_some() || r.get("$ref").is_some());
+        for (code, r) in responses.iter_mut() {
+            if !nullable || !code.starts_with('2') {
+                continue;
+            }
+            if let Some(schema) = r.pointer_mut("/content/application~1json/schema") {
+                let inner = schema.take();
+                *schema = serde_json::json!({"allOf": [inner], "nullable": true});
+            }
+        }
+    }
+}
+
+/// Drops a response code (`'201'`, `'404'`) that its range (`2XX`, `4XX`) already describes with
+/// the same body: progenitor matches the range first, so the code would be an unreachable arm.
+pub fn covered_codes(spec: &mut Value) {
+    let snapshot = spec.clone();
+    let body = |r: &Value| resolve(&snapshot, r).get("content").cloned();
+    for (path, method) in operations(&snapshot) {
+        let Some(responses) = snapshot["paths"][&path][&method]["responses"].as_object() else { continue };
+        let covered: Vec<&String> = responses
+            .iter()
+            .filter(|(code, r)| {
+                code.len() == 3
+                    && code.chars().all(|c| c.is_ascii_digit())
+                    && responses.get(&format!("{}XX", &code[..1])).is_some_and(|range| body(range) == body(r))
+            })
+            .map(|(code, _)| code)
+            .collect();
+        if let Some(live) = spec["paths"][&path][&method].get_mut("responses").and_then(Value::as_object_mut) {
+            for code in covered {
+                live.remove(code);
+            }
+        }
+    }
+}
+
+/// `BODY_OPTIONAL`: the operations whose success body may be absent, for the transport.
+fn body_optional(spec: &Value) -> String {
+    let ids: String = body_optional_operations(spec).iter().map(|id| format!("{id:?}, ")).collect();
+    format!(
+        "/// Operations whose success body may be absent (the docs only infer their status): an empty\n\
+         /// 2xx body reads as `null` (the raw client passes it on; a typed result cannot hold it).\n\
+         pub const BODY_OPTIONAL: &[&str] = &[{ids}];\n"
+    )
+}
+
+/// Whether `v` is the spec's null branch: `{type: object, nullable: true, enum: [null]}`, the
+/// OpenAPI 3.0.3 schema that accepts only null.
+pub fn is_null_branch(v: &Value) -> bool {
+    v.get("enum").and_then(Value::as_array).is_some_and(|e| e.len() == 1 && e[0].is_null())
+        && v.get("nullable") == Some(&Value::Bool(true))
+}
+
+/// Rewrites "X or null", written `oneOf: [X, <null branch>]` (valid OpenAPI 3.0.3, so a strict
+/// validator accepts `null`), into `allOf: [X], nullable: true`: the idiom progenitor turns into
+/// `Option<X>`. The 3.0.3 rules make `nullable` beside `allOf` without `type` invalid, so the
+/// spec cannot say it that way itself.
+pub fn nullable_refs(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            let alternatives = ["oneOf", "anyOf"].into_iter().find_map(|k| {
+                let alts = m.get(k)?.as_array()?;
+                (alts.len() == 2 && alts.iter().filter(|a| is_null_branch(a)).count() == 1).then(|| k.to_string())
+            });
+            if let Some(k) = alternatives
+                && let Some(Value::Array(alts)) = m.remove(&k)
+            {
+                let other: Vec<Value> = alts.into_iter().filter(|a| !is_null_branch(a)).collect();
+                m.insert("allOf".into(), Value::Array(other));
+                m.insert("nullable".into(), Value::Bool(true));
+            }
+            m.values_mut().for_each(nullable_refs);
+        }
+        Value::Array(a) => a.iter_mut().for_each(nullable_refs),
+        _ => {}
+    }
+}
+
 /// Renames each named string enum `X` to `XKnown` and returns the names, so the generated `X` is
 /// `OpenEnum<XKnown>`: known values stay typed and unknown ones are kept as strings.
 pub fn open_enums(spec: &mut Value) -> Vec<String> {
@@ -657,6 +867,22 @@ mod tests {
         let p = prepare(spec_with(list_widgets())).expect("prepares");
         assert!(p.spec["components"]["schemas"]["Widget"]["properties"]["name"].get("maxLength").is_none());
         assert_eq!(p.written["components"]["schemas"]["Widget"]["properties"]["name"]["maxLength"], 10);
+    }
+
+    #[test]
+    fn x_or_null_becomes_the_nullable_all_of_the_generator_reads() {
+        let mut v = json!({"properties": {"result": {"oneOf": [
+            {"$ref": "#/components/schemas/Color"},
+            {"type": "object", "nullable": true, "enum": [null]}
+        ], "description": "d"}}});
+        nullable_refs(&mut v);
+        assert_eq!(
+            v["properties"]["result"],
+            json!({"allOf": [{"$ref": "#/components/schemas/Color"}], "nullable": true, "description": "d"})
+        );
+        let mut two = json!({"oneOf": [{"type": "string"}, {"type": "integer"}]});
+        nullable_refs(&mut two);
+        assert_eq!(two, json!({"oneOf": [{"type": "string"}, {"type": "integer"}]}), "other unions untouched");
     }
 
     #[test]

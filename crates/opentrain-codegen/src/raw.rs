@@ -10,16 +10,17 @@ use serde_json::{Value, json};
 
 use crate::{METHODS, operations};
 
+/// The schemas of error bodies: the raw client shares the typed client's types for them, so both
+/// go through one error conversion.
+pub const ERROR_SCHEMAS: &[&str] = &["Error", "ErrorDetails", "OAuthError", "PublicJobError", "PublicJobClosed"];
+
 /// The spec as the raw client sees it.
 pub fn raw_spec(spec: &Value) -> Value {
     let mut raw = spec.clone();
     // Only the error schemas stay typed: they are replaced by the typed client's own types.
     let schemas = &spec["components"]["schemas"];
-    raw["components"]["schemas"] = json!({
-        "Error": schemas["Error"],
-        "ErrorDetails": schemas["ErrorDetails"],
-        "OAuthError": schemas["OAuthError"],
-    });
+    raw["components"]["schemas"] =
+        ERROR_SCHEMAS.iter().map(|name| (name.to_string(), schemas[*name].clone())).collect();
     if let Some(paths) = raw["paths"].as_object_mut() {
         for item in paths.values_mut() {
             for m in METHODS {

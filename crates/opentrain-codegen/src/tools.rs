@@ -58,7 +58,9 @@ fn resolve<'a>(spec: &'a Value, v: &'a Value) -> &'a Value {
 /// `loose` drops everything that could reject a valid response (required, enum, bounds) and
 /// lets every value be null, for output schemas.
 pub fn json_schema(spec: &Value, schema: &Value, depth: usize, loose: bool) -> Value {
-    let s = resolve(spec, schema);
+    // "X or null" (`oneOf: [X, <null branch>]`) reads as a nullable X.
+    let mut s = resolve(spec, schema).clone();
+    crate::nullable_refs(&mut s);
     let Some(obj) = s.as_object() else { return json!({}) };
     let mut out = Map::new();
     if let Some(d) = schema.get("description").or(obj.get("description")) {
@@ -135,12 +137,16 @@ fn output_schema(spec: &Value, op: &Value) -> Value {
         .as_object()
         .into_iter()
         .flatten()
-        .find(|(c, _)| c.starts_with('2'))
+        .find(|(c, r)| c.starts_with('2') && resolve(spec, r).get("content").is_some())
         .map(|(_, r)| resolve(spec, r)["content"]["application/json"]["schema"].clone())
         .unwrap_or(Value::Null);
-    // Shallow and without descriptions: the tool description already explains the result, and
-    // every tool's schema goes into one tools/list answer that must stay small.
-    let mut out = json_schema(spec, &success, 2, true);
+    // Without descriptions: the tool description already explains the result, and every tool's
+    // schema goes into one tools/list answer that must stay small.
+    let mut out = json_schema(spec, &success, OUTPUT_DEPTH, true);
+    if out.get("anyOf").is_some() {
+        // A union's members are one level down; their fields get the same depth as a plain body's.
+        out = json_schema(spec, &success, OUTPUT_DEPTH + 1, true);
+    }
     strip_descriptions(&mut out);
     // structuredContent must be an object; a union of objects becomes one object of all fields.
     if let Some(alts) = out.get("anyOf").and_then(Value::as_array).cloned() {
@@ -161,11 +167,17 @@ fn output_schema(spec: &Value, op: &Value) -> Value {
             }
         }
     }
+    // Nor can it require a top-level field: the envelope has none of the success fields.
     if let Some(o) = out.as_object_mut() {
+        o.remove("required");
         o.insert("type".into(), json!("object"));
     }
     out
 }
+
+/// How deep output schemas describe nested objects and array items. Deeper ones (12) made
+/// tools/list 87 KB, past its 64 KiB budget, and rejected answers the server's tests accept.
+const OUTPUT_DEPTH: usize = 2;
 
 /// The top-level fields of a failed call's structuredContent (the API error envelope plus the
 /// HTTP status).

@@ -1388,7 +1388,7 @@ pub fn claim_started(email: &str, attempt: &types::ClaimAttempt) -> String {
     let _ = write!(
         text,
         "\nNext: call opentrain_claim_status every {} s until it reports the account claimed.",
-        attempt.interval.unwrap_or(5)
+        attempt.interval.unwrap_or(5.0)
     );
     text
 }

@@ -499,7 +499,8 @@ pub(crate) fn check_type(key: &str, v: &Value) -> Result<(), String> {
         "experienceLevel" => return enum_check(v, &EXPERIENCE_LEVELS),
         "dataVolumeUnit" => return enum_check(v, &VOLUME_UNITS),
         "pricePerHour" | "pricePerLabel" | "fixedPrice" | "dataVolume" => v.as_f64().is_some(),
-        "headcount" => v.as_i64().is_some() || v.as_u64().is_some(),
+        // The docs call it a number: `3.0` is three trainers; a fraction is not a headcount.
+        "headcount" => v.as_f64().is_some_and(|f| f.fract() == 0.0),
         "languages" | "countries" | "labelTypes" => is_str_list(v),
         // Types of the other catalogued keys are not documented: text, numbers, flags or lists.
         _ => !v.is_object(),

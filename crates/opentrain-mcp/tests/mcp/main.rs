@@ -9,6 +9,7 @@ mod handlers;
 mod harness;
 mod http;
 mod input;
+mod lenient;
 mod outcome;
 mod prompts;
 mod protocol;

@@ -169,7 +169,8 @@ async fn messages_policy_unread_and_team_invites() {
         .run()
         .await
         .expect("summary")
-        .conversations;
+        .conversations()
+        .to_vec();
     assert_eq!(summary[0].unread_count, Some(2));
     assert_eq!(summary[0].needs_reply_count, Some(1));
     // Paging a thread with a cursor, oldest first.
@@ -182,8 +183,8 @@ async fn messages_policy_unread_and_team_invites() {
         .run()
         .await
         .expect("page");
-    assert_eq!(page.messages.len(), 3);
-    let cursor = page.next_cursor.clone().expect("more");
+    assert_eq!(page.messages().len(), 3);
+    let cursor = page.next_cursor().map(str::to_string).expect("more");
     let rest = c
         .read_messages()
         .conversation_id(&conv.conversation_id)
@@ -193,8 +194,8 @@ async fn messages_policy_unread_and_team_invites() {
         .run()
         .await
         .expect("rest");
-    assert_eq!(rest.messages.len(), 1);
-    assert!(rest.next_cursor.is_none());
+    assert_eq!(rest.messages().len(), 1);
+    assert!(rest.next_cursor().is_none());
 
     let invite =
         |email: &str| c.invite_team_member().body(types::InviteTeamMemberRequest { email: email.into() }).send();

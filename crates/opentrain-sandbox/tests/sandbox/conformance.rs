@@ -50,7 +50,7 @@ async fn every_operation_answers_as_the_spec_says() {
     let created = c
         .create_token()
         .body(types::CreateTokenRequest {
-            name: Some("sub-agent".into()),
+            name: "sub-agent".into(),
             scopes: vec![types::ScopeKnown::JobsRead.into()],
             expires_at: None,
         })

@@ -54,7 +54,7 @@ async fn the_whole_lifecycle_through_the_library() {
     let normalized = serde_json::to_value(&draft.normalized_fields).expect("json");
     assert_eq!(normalized["paymentType"], "PAY_PER_LABEL");
     assert_eq!(normalized["pricePerLabel"], 0.05);
-    assert_eq!(normalized["headcount"], 3);
+    assert_eq!(normalized["headcount"].as_f64(), Some(3.0));
     assert_eq!(normalized["languages"], serde_json::json!(["Spanish"]));
     let mut gaps = draft.missing_fields.clone();
     assert!(!gaps.is_empty(), "the text states no experience level or unit");
@@ -179,16 +179,24 @@ async fn the_whole_lifecycle_through_the_library() {
         .run()
         .await
         .expect("send");
-    let unread = c.read_messages().unread_only(true).send().run().await.expect("unread").conversations;
+    let unread = c.read_messages().unread_only(true).send().run().await.expect("unread").conversations().to_vec();
     assert_eq!(unread.len(), 1);
     assert_eq!(unread[0].unread_count, Some(1));
-    let thread = c.read_messages().conversation_id(&conv.conversation_id).send().run().await.expect("thread").messages;
+    let thread = c
+        .read_messages()
+        .conversation_id(&conv.conversation_id)
+        .send()
+        .run()
+        .await
+        .expect("thread")
+        .messages()
+        .to_vec();
     assert_eq!(thread.len(), 2);
     assert!(
         thread[0].has_unread_flag == Some(true) && thread[0].is_from_viewer == Some(false),
         "newest first, the reply: {thread:?}"
     );
-    let unread = c.read_messages().unread_only(true).send().run().await.expect("unread").conversations;
+    let unread = c.read_messages().unread_only(true).send().run().await.expect("unread").conversations().to_vec();
     assert!(unread.is_empty(), "reading the thread marks it read");
 
     // Hire: pending until a human confirms on the approval page (a plain form post).

@@ -75,6 +75,13 @@ impl Spec {
             if s.get("allOf").is_some() && s.get("nullable") == Some(&Value::Bool(true)) {
                 return;
             }
+            // "X or null" is `oneOf: [X, {nullable: true, enum: [null]}]`.
+            if s.get("oneOf")
+                .and_then(Value::as_array)
+                .is_some_and(|alts| alts.iter().any(|a| self.violations(a, v).is_empty()))
+            {
+                return;
+            }
             errs.push(format!("{at}: null where the schema is not nullable"));
             return;
         }
