@@ -591,6 +591,8 @@ impl IntoError for types::PublicJobError {
                     request_id: None,
                     details: Some(details),
                     retry_after,
+                    operation: None,
+                    granted_scopes: None,
                 }))
             }
         }
