@@ -82,6 +82,23 @@ impl Drop for Proc {
 }
 
 impl Proc {
+    /// CPU time the process has used (user + system): unlike latency on a shared host, it does not
+    /// grow while the process waits for a core.
+    fn cpu(&self) -> Duration {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.0.id())).unwrap_or_default();
+        // Fields after the command name (which may hold spaces): state is 3rd, utime 14th, stime 15th.
+        let fields: Vec<&str> =
+            stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or_default().split_whitespace().collect();
+        let ticks: u64 = [11, 12].iter().filter_map(|&i| fields.get(i)?.parse::<u64>().ok()).sum();
+        let per_second = Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse::<u64>().ok())
+            .unwrap_or(100);
+        Duration::from_secs_f64(ticks as f64 / per_second as f64)
+    }
+
     fn vm(&self, key: &str) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.0.id())).unwrap_or_default();
         status
@@ -287,23 +304,36 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-/// (median, p99) of `SERIAL_CALLS` calls from one client, and the median including the client's
-/// decoding of the answer.
-async fn serial(ours: bool, url: &str) -> (Duration, Duration, Duration) {
-    let mut conn = Conn::open(ours, url).await;
-    for _ in 0..WARMUP {
-        conn.call().await;
+/// Per server, (median, p99) of `SERIAL_CALLS` calls from one client, and the median including
+/// the client's decoding of the answer. The servers take turns call by call, so a burst of load
+/// from elsewhere on the host lands on both alike.
+async fn serial(urls: &[(bool, &str)]) -> Vec<(Duration, Duration, Duration)> {
+    let mut conns = Vec::new();
+    for (ours, url) in urls {
+        let mut conn = Conn::open(*ours, url).await;
+        for _ in 0..WARMUP {
+            conn.call().await;
+        }
+        conns.push(conn);
     }
-    let mut times = Vec::with_capacity(SERIAL_CALLS);
-    let mut decoded = Vec::with_capacity(SERIAL_CALLS);
+    let mut times = vec![Vec::with_capacity(SERIAL_CALLS); conns.len()];
+    let mut decoded = vec![Vec::with_capacity(SERIAL_CALLS); conns.len()];
     for _ in 0..SERIAL_CALLS {
-        let t = Instant::now();
-        times.push(conn.call().await);
-        decoded.push(t.elapsed());
+        for (i, conn) in conns.iter_mut().enumerate() {
+            let t = Instant::now();
+            times[i].push(conn.call().await);
+            decoded[i].push(t.elapsed());
+        }
     }
-    times.sort();
-    decoded.sort();
-    (pct(&times, 0.5), pct(&times, 0.99), pct(&decoded, 0.5))
+    times
+        .iter_mut()
+        .zip(&mut decoded)
+        .map(|(t, d)| {
+            t.sort();
+            d.sort();
+            (pct(t, 0.5), pct(t, 0.99), pct(d, 0.5))
+        })
+        .collect()
 }
 
 /// (calls/s, p99) with `clients` clients each making `CALLS_PER_CLIENT` calls at once.
@@ -345,23 +375,42 @@ struct Row {
     loaded: Vec<(f64, Duration)>,
     rss_kib: u64,
     peak_kib: u64,
+    /// The server's CPU time per call over the whole run.
+    cpu_per_call: Duration,
 }
 
-async fn measure(name: &'static str, ours: bool, url: &str, proc: &Proc) -> Row {
-    let (median, p99, decoded) = serial(ours, url).await;
-    println!(
-        "{name}: concurrency 1: median {:.3} ms, p99 {:.3} ms per call (median {:.3} ms with the client's decoding)",
-        ms(median),
-        ms(p99),
-        ms(decoded)
-    );
-    let mut loaded = Vec::new();
-    for clients in [16, 64] {
-        let (rate, p99) = concurrent(ours, url, clients).await;
-        println!("{name}: concurrency {clients}: {rate:.0} calls/s, p99 {:.2} ms", ms(p99));
-        loaded.push((rate, p99));
+async fn measure(servers: &[(&'static str, bool, &str, &Proc)]) -> Vec<Row> {
+    let urls: Vec<(bool, &str)> = servers.iter().map(|(_, ours, url, _)| (*ours, *url)).collect();
+    let cpu_before: Vec<Duration> = servers.iter().map(|(.., proc)| proc.cpu()).collect();
+    let serial = serial(&urls).await;
+    let mut rows = Vec::new();
+    for ((&(name, ours, url, proc), (median, p99, decoded)), cpu_before) in servers.iter().zip(serial).zip(cpu_before) {
+        println!(
+            "{name}: concurrency 1: median {:.3} ms, p99 {:.3} ms per call (median {:.3} ms with the client's decoding)",
+            ms(median),
+            ms(p99),
+            ms(decoded)
+        );
+        let mut loaded = Vec::new();
+        for clients in [16, 64] {
+            let (rate, p99) = concurrent(ours, url, clients).await;
+            println!("{name}: concurrency {clients}: {rate:.0} calls/s, p99 {:.2} ms", ms(p99));
+            loaded.push((rate, p99));
+        }
+        // Every timed call plus warm-ups and each client's first call (pings and handshakes aside).
+        let calls = WARMUP + SERIAL_CALLS + (16 + 64) * (CALLS_PER_CLIENT + 1);
+        let cpu_per_call = (proc.cpu() - cpu_before) / calls as u32;
+        rows.push(Row {
+            name,
+            median,
+            p99,
+            loaded,
+            rss_kib: proc.vm("VmRSS:"),
+            peak_kib: proc.vm("VmHWM:"),
+            cpu_per_call,
+        });
     }
-    Row { name, median, p99, loaded, rss_kib: proc.vm("VmRSS:"), peak_kib: proc.vm("VmHWM:") }
+    rows
 }
 
 fn load_average() -> String {
@@ -381,31 +430,39 @@ fn main() {
         Ok(script) if !script.is_empty() => Some(start_bridge(&script, &api)),
         _ => None,
     };
-    let mut rows = vec![runtime.block_on(measure("opentrain-mcp --http", true, &ours_url, &ours))];
+    let mut servers = vec![("opentrain-mcp --http", true, ours_url.as_str(), &ours)];
     match &bridge {
-        Some((proc, url)) => rows.push(runtime.block_on(measure("openapi-mcp-server (Node)", false, url, proc))),
+        Some((proc, url)) => servers.push(("openapi-mcp-server (Node)", false, url.as_str(), proc)),
         None => println!("(set OPENAPI_MCP_BRIDGE to the bridge's bin/mcp-server.js for the side-by-side figures)"),
     }
+    let rows = runtime.block_on(measure(&servers));
     println!("load average at end: {}", load_average());
     println!();
-    println!("| server | c=1 median | c=1 p99 | c=16 calls/s (p99) | c=64 calls/s (p99) | RSS (peak) |");
-    println!("|---|---|---|---|---|---|");
+    println!(
+        "| server | c=1 median | c=1 p99 | c=16 calls/s (p99) | c=64 calls/s (p99) | server CPU/call | RSS (peak) |"
+    );
+    println!("|---|---|---|---|---|---|---|");
     for r in &rows {
         let loaded: Vec<String> =
             r.loaded.iter().map(|(rate, p99)| format!("{rate:.0} ({:.1} ms)", ms(*p99))).collect();
         println!(
-            "| {} | {:.2} ms | {:.2} ms | {} | {} | {:.1} MiB ({:.1} MiB) |",
+            "| {} | {:.2} ms | {:.2} ms | {} | {} | {:.2} ms | {:.1} MiB ({:.1} MiB) |",
             r.name,
             ms(r.median),
             ms(r.p99),
             loaded[0],
             loaded[1],
+            ms(r.cpu_per_call),
             r.rss_kib as f64 / 1024.0,
             r.peak_kib as f64 / 1024.0
         );
     }
     if let [ours, bridge] = &rows[..] {
         println!();
-        println!("per-call median, bridge / ours: {:.1}x", bridge.median.as_secs_f64() / ours.median.as_secs_f64());
+        println!(
+            "bridge / ours: per-call median {:.1}x, server CPU per call {:.1}x",
+            bridge.median.as_secs_f64() / ours.median.as_secs_f64(),
+            bridge.cpu_per_call.as_secs_f64() / ours.cpu_per_call.as_secs_f64()
+        );
     }
 }
