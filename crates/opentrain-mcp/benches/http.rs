@@ -9,8 +9,8 @@
 //! on the session's GET SSE stream (the bridge answers the POST 202).
 //!
 //! ```sh
-//! npm install --prefix /tmp/bridge @ivotoby/openapi-mcp-server
-//! OPENAPI_MCP_BRIDGE=/tmp/bridge/node_modules/@ivotoby/openapi-mcp-server/bin/mcp-server.js \
+//! npm install --prefix /tmp/bridge-http @ivotoby/openapi-mcp-server@1.16.1
+//! OPENAPI_MCP_BRIDGE=/tmp/bridge-http/node_modules/@ivotoby/openapi-mcp-server/bin/mcp-server.js \
 //!   cargo bench -p opentrain-mcp --bench http
 //! ```
 //! Without `OPENAPI_MCP_BRIDGE` only our figures are printed.
@@ -18,10 +18,11 @@
 use std::{
     io::{BufRead, BufReader},
     process::{Child, Command, Stdio},
+    sync::atomic::{AtomicU64, Ordering},
     time::{Duration, Instant},
 };
 
-use futures::StreamExt;
+use futures::{StreamExt, channel::mpsc};
 use serde_json::{Value, json};
 
 #[path = "../../../benches/support/loopback.rs"]
@@ -81,6 +82,23 @@ impl Drop for Proc {
 }
 
 impl Proc {
+    /// CPU time the process has used (user + system): unlike latency on a shared host, it does not
+    /// grow while the process waits for a core.
+    fn cpu(&self) -> Duration {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.0.id())).unwrap_or_default();
+        // Fields after the command name (which may hold spaces): state is 3rd, utime 14th, stime 15th.
+        let fields: Vec<&str> =
+            stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or_default().split_whitespace().collect();
+        let ticks: u64 = [11, 12].iter().filter_map(|&i| fields.get(i)?.parse::<u64>().ok()).sum();
+        let per_second = Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse::<u64>().ok())
+            .unwrap_or(100);
+        Duration::from_secs_f64(ticks as f64 / per_second as f64)
+    }
+
     fn vm(&self, key: &str) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.0.id())).unwrap_or_default();
         status
@@ -143,8 +161,52 @@ fn post(client: &reqwest::Client, url: &str, body: &Value) -> reqwest::RequestBu
         .body(body.to_string())
 }
 
+/// JSON-RPC ids unique across all clients: the bridge routes a result to its session by the
+/// request id alone (one map for every session), so two sessions reusing an id steal each other's
+/// results.
+fn next_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
 fn call_body(id: u64, name: &str) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": name, "arguments": {}}})
+}
+
+/// The reader of a bridge session's SSE stream, stopped with its connection.
+struct EventReader(tokio::task::JoinHandle<()>);
+
+impl Drop for EventReader {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Reads the session's GET stream in its own task and forwards each event's JSON with the instant
+/// its last byte arrived. It must run beside the POSTs: the bridge sends the stream's headers only
+/// with its first event, so awaiting the GET's response before posting a call never returns.
+fn read_events(request: reqwest::RequestBuilder) -> (EventReader, mpsc::UnboundedReceiver<(Instant, Value)>) {
+    let (tx, rx) = mpsc::unbounded();
+    let task = tokio::spawn(async move {
+        let Ok(response) = request.send().await else { return };
+        let mut body = response.bytes_stream();
+        let mut buf = Vec::new();
+        while let Some(Ok(chunk)) = body.next().await {
+            let arrived = Instant::now();
+            buf.extend_from_slice(&chunk);
+            while let Some(end) = buf.windows(2).position(|w| w == b"\n\n") {
+                let event: Vec<u8> = buf.drain(..end + 2).collect();
+                let text = String::from_utf8_lossy(&event);
+                let data: String = text.lines().filter_map(|l| l.strip_prefix("data:")).collect();
+                if let Ok(v) = serde_json::from_str::<Value>(data.trim())
+                    && tx.unbounded_send((arrived, v)).is_err()
+                {
+                    return;
+                }
+            }
+        }
+    });
+    (EventReader(task), rx)
 }
 
 /// One client's connection to one server.
@@ -156,8 +218,8 @@ enum Conn {
         client: reqwest::Client,
         url: String,
         session: String,
-        events: futures::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>,
-        buf: Vec<u8>,
+        events: mpsc::UnboundedReceiver<(Instant, Value)>,
+        _reader: EventReader,
     },
 }
 
@@ -167,31 +229,50 @@ impl Conn {
         if ours {
             return Conn::Ours { client, url: url.to_string() };
         }
-        let init = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {"protocolVersion": "2025-06-18",
+        let init = json!({"jsonrpc": "2.0", "id": next_id(), "method": "initialize", "params": {"protocolVersion": "2025-06-18",
             "capabilities": {}, "clientInfo": {"name": "bench", "version": "1"}}});
         let r = post(&client, url, &init).send().await.expect("initialize");
         let session = r.headers()["mcp-session-id"].to_str().expect("session id").to_string();
         let _ = r.bytes().await;
         let note = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
         let _ = post(&client, url, &note).header("mcp-session-id", &session).send().await.expect("initialized");
-        let stream = client
-            .get(url)
-            .header("accept", "text/event-stream")
-            .header("mcp-session-id", &session)
-            .send()
-            .await
-            .expect("SSE stream");
-        Conn::Bridge { client, url: url.to_string(), session, events: stream.bytes_stream().boxed(), buf: Vec::new() }
+        let get = client.get(url).header("accept", "text/event-stream").header("mcp-session-id", &session);
+        let (reader, mut events) = read_events(get);
+        // The bridge drops a result when the session has no stream yet, and nothing tells us when
+        // the GET is registered: ping until a pong comes back on the stream.
+        loop {
+            let id = next_id();
+            let ping = json!({"jsonrpc": "2.0", "id": id, "method": "ping"});
+            let r = post(&client, url, &ping).header("mcp-session-id", &session).send().await.expect("ping");
+            assert_eq!(r.status(), 202, "ping");
+            let pong = tokio::time::timeout(Duration::from_millis(200), async {
+                while let Some((_, v)) = events.next().await {
+                    if v["id"] == id {
+                        return true;
+                    }
+                }
+                panic!("the bridge closed the event stream")
+            });
+            if pong.await.unwrap_or(false) {
+                break;
+            }
+        }
+        Conn::Bridge { client, url: url.to_string(), session, events, _reader: reader }
     }
 
-    /// One search; panics unless it succeeded (the figures would measure the wrong thing).
-    async fn call(&mut self, id: u64) {
-        let answer: Value = match self {
+    /// One job search, timed from sending the request to the last byte of its answer: decoding
+    /// the JSON is the client's work, and this debug-built client is slow at it. Panics unless the
+    /// search succeeded (the figures would measure the wrong thing).
+    async fn call(&mut self) -> Duration {
+        let id = next_id();
+        let sent = Instant::now();
+        let (arrived, answer): (Instant, Value) = match self {
             Conn::Ours { client, url } => {
                 let r = post(client, url, &call_body(id, "opentrain_search_jobs")).send().await.expect("call");
-                r.json().await.expect("JSON answer")
+                let body = r.bytes().await.expect("answer body");
+                (Instant::now(), serde_json::from_slice(&body).expect("JSON answer"))
             }
-            Conn::Bridge { client, url, session, events, buf } => {
+            Conn::Bridge { client, url, session, events, .. } => {
                 let r = post(client, url, &call_body(id, "search-jobs"))
                     .header("mcp-session-id", session.as_str())
                     .send()
@@ -199,23 +280,19 @@ impl Conn {
                     .expect("call");
                 assert_eq!(r.status(), 202);
                 loop {
-                    if let Some(end) = buf.windows(2).position(|w| w == b"\n\n") {
-                        let event: Vec<u8> = buf.drain(..end + 2).collect();
-                        let text = String::from_utf8_lossy(&event);
-                        let data: String = text.lines().filter_map(|l| l.strip_prefix("data:")).collect();
-                        if let Ok(v) = serde_json::from_str::<Value>(data.trim())
-                            && v["id"] == id
-                        {
-                            break v;
-                        }
-                        continue;
+                    let (arrived, v) = events.next().await.expect("the bridge closed the event stream");
+                    if v["id"] == id {
+                        break (arrived, v);
                     }
-                    let chunk = events.next().await.expect("SSE stream open").expect("SSE chunk");
-                    buf.extend_from_slice(&chunk);
                 }
             }
         };
         assert!(answer["result"]["isError"] != true && answer["result"].is_object(), "call failed: {answer}");
+        // Ours carries the jobs in structuredContent; the bridge relays the API's body as text.
+        let jobs = answer["result"]["structuredContent"]["jobs"].as_array().map_or(0, Vec::len);
+        let text = answer["result"]["content"][0]["text"].as_str().unwrap_or_default();
+        assert!(jobs == 50 || text.contains("job-049"), "the answer lacks the 50 jobs: {answer}");
+        arrived - sent
     }
 }
 
@@ -227,20 +304,36 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-/// (median, p99) of `SERIAL_CALLS` calls from one client.
-async fn serial(ours: bool, url: &str) -> (Duration, Duration) {
-    let mut conn = Conn::open(ours, url).await;
-    for i in 0..WARMUP {
-        conn.call(i as u64 + 1).await;
+/// Per server, (median, p99) of `SERIAL_CALLS` calls from one client, and the median including
+/// the client's decoding of the answer. The servers take turns call by call, so a burst of load
+/// from elsewhere on the host lands on both alike.
+async fn serial(urls: &[(bool, &str)]) -> Vec<(Duration, Duration, Duration)> {
+    let mut conns = Vec::new();
+    for (ours, url) in urls {
+        let mut conn = Conn::open(*ours, url).await;
+        for _ in 0..WARMUP {
+            conn.call().await;
+        }
+        conns.push(conn);
     }
-    let mut times = Vec::with_capacity(SERIAL_CALLS);
-    for i in 0..SERIAL_CALLS {
-        let t = Instant::now();
-        conn.call((WARMUP + i) as u64 + 1).await;
-        times.push(t.elapsed());
+    let mut times = vec![Vec::with_capacity(SERIAL_CALLS); conns.len()];
+    let mut decoded = vec![Vec::with_capacity(SERIAL_CALLS); conns.len()];
+    for _ in 0..SERIAL_CALLS {
+        for (i, conn) in conns.iter_mut().enumerate() {
+            let t = Instant::now();
+            times[i].push(conn.call().await);
+            decoded[i].push(t.elapsed());
+        }
     }
-    times.sort();
-    (pct(&times, 0.5), pct(&times, 0.99))
+    times
+        .iter_mut()
+        .zip(&mut decoded)
+        .map(|(t, d)| {
+            t.sort();
+            d.sort();
+            (pct(t, 0.5), pct(t, 0.99), pct(d, 0.5))
+        })
+        .collect()
 }
 
 /// (calls/s, p99) with `clients` clients each making `CALLS_PER_CLIENT` calls at once.
@@ -248,7 +341,7 @@ async fn concurrent(ours: bool, url: &str, clients: usize) -> (f64, Duration) {
     let mut conns = Vec::new();
     for _ in 0..clients {
         let mut c = Conn::open(ours, url).await;
-        c.call(1).await;
+        c.call().await;
         conns.push(c);
     }
     let started = Instant::now();
@@ -257,10 +350,8 @@ async fn concurrent(ours: bool, url: &str, clients: usize) -> (f64, Duration) {
         .map(|mut c| {
             tokio::spawn(async move {
                 let mut times = Vec::with_capacity(CALLS_PER_CLIENT);
-                for i in 0..CALLS_PER_CLIENT {
-                    let t = Instant::now();
-                    c.call(i as u64 + 2).await;
-                    times.push(t.elapsed());
+                for _ in 0..CALLS_PER_CLIENT {
+                    times.push(c.call().await);
                 }
                 times
             })
@@ -275,18 +366,55 @@ async fn concurrent(ours: bool, url: &str, clients: usize) -> (f64, Duration) {
     (all.len() as f64 / elapsed.as_secs_f64(), pct(&all, 0.99))
 }
 
-async fn measure(name: &str, ours: bool, url: &str, proc: &Proc) {
-    let (median, p99) = serial(ours, url).await;
-    println!("{name}: concurrency 1: median {:.3} ms, p99 {:.3} ms per call", ms(median), ms(p99));
-    for clients in [16, 64] {
-        let (rate, p99) = concurrent(ours, url, clients).await;
-        println!("{name}: concurrency {clients}: {rate:.0} calls/s, p99 {:.2} ms", ms(p99));
+/// One server's figures: one row of the table.
+struct Row {
+    name: &'static str,
+    median: Duration,
+    p99: Duration,
+    /// (calls/s, p99) at 16 and at 64 clients.
+    loaded: Vec<(f64, Duration)>,
+    rss_kib: u64,
+    peak_kib: u64,
+    /// The server's CPU time per call over the whole run.
+    cpu_per_call: Duration,
+}
+
+async fn measure(servers: &[(&'static str, bool, &str, &Proc)]) -> Vec<Row> {
+    let urls: Vec<(bool, &str)> = servers.iter().map(|(_, ours, url, _)| (*ours, *url)).collect();
+    let cpu_before: Vec<Duration> = servers.iter().map(|(.., proc)| proc.cpu()).collect();
+    let serial = serial(&urls).await;
+    let mut rows = Vec::new();
+    for ((&(name, ours, url, proc), (median, p99, decoded)), cpu_before) in servers.iter().zip(serial).zip(cpu_before) {
+        println!(
+            "{name}: concurrency 1: median {:.3} ms, p99 {:.3} ms per call (median {:.3} ms with the client's decoding)",
+            ms(median),
+            ms(p99),
+            ms(decoded)
+        );
+        let mut loaded = Vec::new();
+        for clients in [16, 64] {
+            let (rate, p99) = concurrent(ours, url, clients).await;
+            println!("{name}: concurrency {clients}: {rate:.0} calls/s, p99 {:.2} ms", ms(p99));
+            loaded.push((rate, p99));
+        }
+        // Every timed call plus warm-ups and each client's first call (pings and handshakes aside).
+        let calls = WARMUP + SERIAL_CALLS + (16 + 64) * (CALLS_PER_CLIENT + 1);
+        let cpu_per_call = (proc.cpu() - cpu_before) / calls as u32;
+        rows.push(Row {
+            name,
+            median,
+            p99,
+            loaded,
+            rss_kib: proc.vm("VmRSS:"),
+            peak_kib: proc.vm("VmHWM:"),
+            cpu_per_call,
+        });
     }
-    println!(
-        "{name}: RSS {:.1} MiB, peak {:.1} MiB",
-        proc.vm("VmRSS:") as f64 / 1024.0,
-        proc.vm("VmHWM:") as f64 / 1024.0
-    );
+    rows
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg").unwrap_or_default().split(' ').take(3).collect::<Vec<_>>().join(" ")
 }
 
 fn main() {
@@ -294,16 +422,47 @@ fn main() {
     let api = start_api();
     let home = tempfile::tempdir().expect("temp HOME");
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    // BENCH_ONLY=bridge skips ours (re-measuring the peer alone).
-    if std::env::var("BENCH_ONLY").as_deref() != Ok("bridge") {
-        let (ours, url) = start_ours(&api, home.path());
-        runtime.block_on(measure("opentrain-mcp --http", true, &url, &ours));
+    println!("load average at start: {}", load_average());
+    // Both servers live through the whole run on the same upstream, so each is measured beside
+    // the other's idle process, as replicas on one host would be.
+    let (ours, ours_url) = start_ours(&api, home.path());
+    let bridge = match std::env::var("OPENAPI_MCP_BRIDGE") {
+        Ok(script) if !script.is_empty() => Some(start_bridge(&script, &api)),
+        _ => None,
+    };
+    let mut servers = vec![("opentrain-mcp --http", true, ours_url.as_str(), &ours)];
+    match &bridge {
+        Some((proc, url)) => servers.push(("openapi-mcp-server (Node)", false, url.as_str(), proc)),
+        None => println!("(set OPENAPI_MCP_BRIDGE to the bridge's bin/mcp-server.js for the side-by-side figures)"),
     }
-    match std::env::var("OPENAPI_MCP_BRIDGE") {
-        Ok(script) if !script.is_empty() => {
-            let (bridge, url) = start_bridge(&script, &api);
-            runtime.block_on(measure("@ivotoby/openapi-mcp-server (http)", false, &url, &bridge));
-        }
-        _ => println!("(set OPENAPI_MCP_BRIDGE to the bridge's bin/mcp-server.js for the side-by-side figures)"),
+    let rows = runtime.block_on(measure(&servers));
+    println!("load average at end: {}", load_average());
+    println!();
+    println!(
+        "| server | c=1 median | c=1 p99 | c=16 calls/s (p99) | c=64 calls/s (p99) | server CPU/call | RSS (peak) |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for r in &rows {
+        let loaded: Vec<String> =
+            r.loaded.iter().map(|(rate, p99)| format!("{rate:.0} ({:.1} ms)", ms(*p99))).collect();
+        println!(
+            "| {} | {:.2} ms | {:.2} ms | {} | {} | {:.2} ms | {:.1} MiB ({:.1} MiB) |",
+            r.name,
+            ms(r.median),
+            ms(r.p99),
+            loaded[0],
+            loaded[1],
+            ms(r.cpu_per_call),
+            r.rss_kib as f64 / 1024.0,
+            r.peak_kib as f64 / 1024.0
+        );
+    }
+    if let [ours, bridge] = &rows[..] {
+        println!();
+        println!(
+            "bridge / ours: per-call median {:.1}x, server CPU per call {:.1}x",
+            bridge.median.as_secs_f64() / ours.median.as_secs_f64(),
+            bridge.cpu_per_call.as_secs_f64() / ours.cpu_per_call.as_secs_f64()
+        );
     }
 }
