@@ -6,6 +6,7 @@ mod credentials;
 mod edges;
 mod errors;
 mod pagination;
+mod retry_policy;
 mod transport;
 mod webhook;
 
