@@ -3,12 +3,14 @@
 mod approvals;
 mod claim;
 mod credentials;
+mod credentials_presence;
 mod edges;
 mod errors;
 mod pagination;
 mod retry_policy;
 mod transport;
 mod webhook;
+mod webhook_tolerance;
 
 use std::{
     sync::{Arc, Mutex},
