@@ -10,7 +10,7 @@ mod pagination;
 mod retry_policy;
 mod transport;
 mod webhook;
-mod webhook_tolerance;
+mod webhook_limits;
 
 use std::{
     sync::{Arc, Mutex},
