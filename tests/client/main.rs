@@ -3,13 +3,16 @@
 mod approvals;
 mod claim;
 mod credentials;
+mod credentials_presence;
 mod edges;
 mod errors;
 mod lenient;
 mod pagination;
 mod requires;
+mod retry_policy;
 mod transport;
 mod webhook;
+mod webhook_limits;
 mod writes;
 
 use std::{

@@ -1,10 +1,11 @@
-//! MCP server benchmark, measured on the built `opentrain-mcp` as a process.
+//! MCP server benchmark: the built `opentrain-mcp` as a process, and its `Server` in process.
 //!
 //! Figures: cold start to an answered `tools/list` (median of 20 fresh processes), peak RSS
-//! (`VmHWM`) after 1,000 tool calls, the latency a tool call adds over a direct library call to
-//! the same local server (medians), and the byte size of the `tools/list` answer with every tool
-//! and with filters. Everything talks to a keep-alive HTTP/1.1 server on 127.0.0.1 in this
-//! process. Run with `cargo bench --features mcp --bench mcp`; it prints one line per figure and
+//! (`VmHWM`) after 1,000 tool calls, what a tool call costs over a direct library call to the
+//! same local server, split into the MCP layer's own cost (`Server::call` in process) and the
+//! stdio round trip (paired samples), and the byte size of the `tools/list` answer with every
+//! tool and with filters. Everything talks to a keep-alive HTTP/1.1 server on 127.0.0.1 in this
+//! process. Run with `cargo bench -p opentrain-mcp --bench mcp`; it prints one line per figure and
 //! panics only when an answer is wrong (the figures would then measure the wrong thing).
 
 use std::{
@@ -24,8 +25,7 @@ const TOKEN: &str = "ot_pat_bench_secret";
 const COLD_STARTS: usize = 20;
 const RSS_CALLS: usize = 1_000;
 const WARMUP: usize = 300;
-const ROUNDS: usize = 60;
-const BLOCK: usize = 25;
+const PAIRED: usize = 1_500;
 
 // ---------------------------------------------------------------------------------------------
 // Local API
@@ -237,57 +237,106 @@ fn peak_rss(api: &str, home: &std::path::Path) {
     );
 }
 
-fn added_latency(api: &str, home: &std::path::Path) {
+/// The quartiles of `v` (sorted in place): 25th percentile, median, 75th percentile.
+fn quartiles(v: &mut [f64]) -> (f64, f64, f64) {
+    v.sort_unstable_by(f64::total_cmp);
+    let at = |q: usize| v[(v.len() - 1) * q / 4];
+    (at(1), at(2), at(3))
+}
+
+/// One GET /credits three ways, in a rotating order each iteration, so every sample of the
+/// three paths shares the machine's state of that moment: the direct raw-client call, the same
+/// tool through `Server::call` in this process (the MCP layer: argument check, session,
+/// mapping, result and summary), and the tool through the server process over stdio (the layer
+/// plus JSON-RPC framing, two pipe writes and the OS waking two processes). The per-iteration
+/// differences are paired samples; their median and quartiles are the figures.
+fn layer_cost(api: &str, home: &std::path::Path) {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     let client =
         opentrain::Client::builder().token(opentrain::Token::new(TOKEN)).base_url(api).build().expect("library client");
     let raw = opentrain::raw::Client::from_typed(&client);
     let args = opentrain::raw::Args::default();
-    let direct = |n: usize, out: &mut Vec<Duration>| {
-        rt.block_on(async {
-            for _ in 0..n {
-                let start = Instant::now();
-                let v = raw.call("get_credits", &args).await.expect("direct call");
-                out.push(start.elapsed());
-                assert!(v.get("credits").is_some());
-            }
-        });
-    };
+    let env = opentrain::credentials::Env::process()
+        .set("HOME", home.to_string_lossy())
+        .set("XDG_CONFIG_HOME", home.join(".config").to_string_lossy())
+        .set("OPENTRAIN_API_BASE_URL", api)
+        .set("OPENTRAIN_PERSONAL_API_TOKEN", TOKEN);
+    let server = opentrain_mcp::server(&opentrain_mcp::Options::default(), env).expect("in-process server");
     let mut mcp = Mcp::spawn(api, home, &[]);
     mcp.initialize();
     let call = tool_call(99, "opentrain_get_credits", &json!({}));
-    let mut via_mcp = |n: usize, out: &mut Vec<Duration>| {
-        for _ in 0..n {
+
+    // Each path returns its own duration, checking the answer outside the timed span.
+    let direct = || {
+        rt.block_on(async {
             let start = Instant::now();
-            mcp.send(&call);
-            let line = mcp.recv();
-            out.push(start.elapsed());
-            assert!(line.contains("\"balanceUsd\":125.5") && !line.contains("isError\":true"), "{line}");
-        }
+            let v = raw.call("get_credits", &args).await.expect("direct call");
+            let took = start.elapsed();
+            assert!(v.get("credits").is_some());
+            took
+        })
     };
-    let (mut sink_a, mut sink_b) = (Vec::new(), Vec::new());
-    direct(WARMUP, &mut sink_a);
-    via_mcp(WARMUP, &mut sink_b);
-    let (mut lib, mut tool) = (Vec::new(), Vec::new());
-    // Alternating blocks, so drift on a shared machine hits both alike.
-    for round in 0..ROUNDS {
-        if round % 2 == 0 {
-            direct(BLOCK, &mut lib);
-            via_mcp(BLOCK, &mut tool);
-        } else {
-            via_mcp(BLOCK, &mut tool);
-            direct(BLOCK, &mut lib);
+    let in_process = || {
+        rt.block_on(async {
+            let start = Instant::now();
+            let r = server.call("opentrain_get_credits", serde_json::Map::new()).await.expect("Server::call");
+            let took = start.elapsed();
+            assert!(r.is_error != Some(true), "in-process call failed: {r:?}");
+            let balance = r.structured_content.as_ref().and_then(|s| s.pointer("/credits/balanceUsd")).cloned();
+            assert_eq!(balance, Some(json!(125.5)));
+            took
+        })
+    };
+    let mut stdio = || {
+        let start = Instant::now();
+        mcp.send(&call);
+        let line = mcp.recv();
+        let took = start.elapsed();
+        assert!(line.contains("\"balanceUsd\":125.5") && !line.contains("isError\":true"), "{line}");
+        took
+    };
+
+    for _ in 0..WARMUP {
+        direct();
+        in_process();
+        stdio();
+    }
+    let (mut lib, mut inproc, mut proc_) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut layer, mut os, mut total) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..PAIRED {
+        // Rotating the order cancels any advantage of going first (warm caches, a fresh wake-up).
+        let (mut d, mut m, mut s) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
+        for step in 0..3 {
+            match (i + step) % 3 {
+                0 => d = direct(),
+                1 => m = in_process(),
+                _ => s = stdio(),
+            }
         }
+        lib.push(d);
+        inproc.push(m);
+        proc_.push(s);
+        layer.push(micros(m) - micros(d));
+        os.push(micros(s) - micros(m));
+        total.push(micros(s) - micros(d));
     }
     mcp.finish();
-    let (l, t) = (median(&mut lib), median(&mut tool));
+    let (l, m, s) = (median(&mut lib), median(&mut inproc), median(&mut proc_));
     println!(
-        "tool call vs direct library call (GET /credits, {} each): median {:.1} µs vs {:.1} µs, added {:.1} µs",
-        lib.len(),
-        micros(t),
+        "GET /credits, {PAIRED} rotating triples: direct library call {:.1} µs, Server::call in process {:.1} µs, tool call \
+         over stdio {:.1} µs (medians)",
         micros(l),
-        micros(t) - micros(l)
+        micros(m),
+        micros(s)
     );
+    for (label, diffs) in [
+        ("MCP layer's own cost (Server::call - direct)", &mut layer),
+        ("stdio round trip (process - Server::call)", &mut os),
+        ("tool call over stdio vs direct (process - direct)", &mut total),
+    ] {
+        let (q1, med, q3) = quartiles(diffs);
+        println!("{label}: median of paired differences {med:.1} µs (quartiles {q1:.1} to {q3:.1} µs)");
+    }
 }
 
 fn list_sizes(api: &str, home: &std::path::Path) {
@@ -322,5 +371,5 @@ fn main() {
     list_sizes(&api, home.path());
     cold_start(&api, home.path());
     peak_rss(&api, home.path());
-    added_latency(&api, home.path());
+    layer_cost(&api, home.path());
 }
