@@ -3,7 +3,7 @@
 use futures::TryStreamExt;
 use httpmock::MockServer;
 use opentrain::types::{JobStatus, JobStatusKnown};
-use opentrain_httpmock::operations::{ListCreditLedgerWhen, ListMyJobsWhen, PollUpdatesWhen};
+use opentrain_httpmock::operations::{ListCreditLedgerWhen, ListMyJobsWhen, PollUpdatesWhen, ReadMessagesWhen};
 use serde_json::json;
 
 use super::{Reply, calls, client, strays};
@@ -120,4 +120,28 @@ async fn an_alternating_cursor_is_an_error_not_an_endless_loop() {
     for mock in &mocks {
         mock.assert_calls_async(1).await;
     }
+}
+
+#[tokio::test]
+async fn the_messages_of_a_conversation_stream_across_pages() {
+    let server = MockServer::start_async().await;
+    let msg = |id: &str| json!({"id": id, "conversationId": "cv_1", "content": format!("hello {id}")});
+    let first = server
+        .mock_async(|when, then| {
+            ReadMessagesWhen::new(when).conversation_id("cv_1").cursor(None);
+            then.json(200, json!({"messages": [msg("m1"), msg("m2")], "nextCursor": "c2"}));
+        })
+        .await;
+    let second = server
+        .mock_async(|when, then| {
+            ReadMessagesWhen::new(when).conversation_id("cv_1").cursor("c2");
+            then.json(200, json!({"messages": [msg("m3")], "nextCursor": null}));
+        })
+        .await;
+    let (c, _) = client(&server);
+    let ids: Vec<String> =
+        c.messages_stream(|b| b.conversation_id("cv_1")).map_ok(|m| m.id).try_collect().await.expect("both pages");
+    assert_eq!(ids, ["m1", "m2", "m3"]);
+    first.assert_calls_async(1).await;
+    second.assert_calls_async(1).await;
 }

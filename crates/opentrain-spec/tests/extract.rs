@@ -20,11 +20,12 @@ fn new_blocks_in_the_real_spec_move_into_their_operations_action() {
     let pure = std::fs::read_to_string(root().join("openapi.yaml")).expect("the spec");
     std::fs::copy(root().join("openapi.overlay.yaml"), &overlay).expect("copy the overlay");
 
-    // What another branch adds: two blocks right before `responses:` of get_approval.
+    // What another branch adds: two blocks right before `responses:` of get_approval (keys the
+    // overlay does not hold yet: a key in both places is refused, see the unit tests).
     let anchor = "      operationId: get_approval\n";
     let at = pure.find(anchor).expect("get_approval") + anchor.len();
     let responses = at + pure[at..].find("      responses:\n").expect("its responses");
-    let blocks = "      x-requires: {token: true, scopes: ['payments:read'], claimed: false}\n      x-errors:\n      - {status: 404, code: NOT_FOUND}\n";
+    let blocks = "      x-audit: {owner: payments, reviewed: false}\n      x-notes:\n      - {status: 404, note: unknown approval}\n";
     let with_blocks = format!("{}{blocks}{}", &pure[..responses], &pure[responses..]);
     std::fs::write(&spec, &with_blocks).expect("write the spec");
     let before = load_spec(&spec, &overlay).expect("loads before");
@@ -48,7 +49,7 @@ fn new_blocks_in_the_real_spec_move_into_their_operations_action() {
     let actions = layer["actions"].as_array().expect("actions");
     let mine: Vec<_> = actions.iter().filter(|a| a["description"] == "get_approval").collect();
     assert_eq!(mine.len(), 1, "one action per operation");
-    assert_eq!(mine[0]["update"]["x-requires"]["scopes"][0], "payments:read");
+    assert_eq!(mine[0]["update"]["x-audit"]["owner"], "payments");
     assert_eq!(mine[0]["update"]["x-mcp"]["tool"], "opentrain_get_approval", "merged with what was there");
 
     let overlay_text = std::fs::read_to_string(&overlay).expect("overlay");
