@@ -2,7 +2,7 @@
 //!
 //! An operation with `x-mcp: {tool, title}` becomes a tool: its input schema is built from the
 //! operation's own path, query and body schemas (renamed where the official tool names differ),
-//! its output schema from the success response, loosened so it can never reject a real answer.
+//! its output schema from the success response: every nested field described, shared parts in `$defs`.
 //! Shared by `build.rs` and the generator's unit tests.
 
 use std::collections::BTreeMap;
@@ -55,9 +55,7 @@ fn resolve<'a>(spec: &'a Value, v: &'a Value) -> &'a Value {
 }
 
 /// Converts an OpenAPI 3.0 schema to JSON Schema, inlining `$ref`s up to a depth.
-/// `loose` drops everything that could reject a valid response (required, enum, bounds) and
-/// lets every value be null, for output schemas.
-pub fn json_schema(spec: &Value, schema: &Value, depth: usize, loose: bool) -> Value {
+pub fn json_schema(spec: &Value, schema: &Value, depth: usize) -> Value {
     // "X or null" (`oneOf: [X, <null branch>]`) reads as a nullable X.
     let mut s = resolve(spec, schema).clone();
     crate::nullable_refs(&mut s);
@@ -69,22 +67,20 @@ pub fn json_schema(spec: &Value, schema: &Value, depth: usize, loose: bool) -> V
     if depth == 0 {
         return Value::Object(out);
     }
-    let sub = |v: &Value| json_schema(spec, v, depth - 1, loose);
+    let sub = |v: &Value| json_schema(spec, v, depth - 1);
     for (k, v) in obj {
         match k.as_str() {
             "type" | "format" | "default" => {
                 out.insert(k.clone(), v.clone());
             }
             "enum" | "minimum" | "maximum" | "minLength" | "maxLength" | "pattern" | "minItems" | "maxItems"
-            | "uniqueItems"
-                if !loose =>
-            {
+            | "uniqueItems" => {
                 out.insert(k.clone(), v.clone());
             }
-            "required" if !loose => {
+            "required" => {
                 out.insert(k.clone(), v.clone());
             }
-            "exclusiveMinimum" | "exclusiveMaximum" if !loose => {
+            "exclusiveMinimum" | "exclusiveMaximum" => {
                 // 3.0 flags the bound as exclusive; JSON Schema puts the bound itself here.
                 let bound = if k == "exclusiveMinimum" { "minimum" } else { "maximum" };
                 if v == &Value::Bool(true)
@@ -102,7 +98,7 @@ pub fn json_schema(spec: &Value, schema: &Value, depth: usize, loose: bool) -> V
                     v.as_object().into_iter().flatten().map(|(n, p)| (n.clone(), sub(p))).collect();
                 out.insert(k.clone(), Value::Object(props));
             }
-            "additionalProperties" if !loose => {
+            "additionalProperties" => {
                 out.insert(k.clone(), if v.is_object() { sub(v) } else { v.clone() });
             }
             "allOf" | "oneOf" | "anyOf" => {
@@ -115,13 +111,13 @@ pub fn json_schema(spec: &Value, schema: &Value, depth: usize, loose: bool) -> V
                         }
                     }
                 } else {
-                    out.insert(if loose && k == "oneOf" { "anyOf".into() } else { k.clone() }, Value::Array(parts));
+                    out.insert(k.clone(), Value::Array(parts));
                 }
             }
             _ => {}
         }
     }
-    if (obj.get("nullable") == Some(&Value::Bool(true)) || loose)
+    if obj.get("nullable") == Some(&Value::Bool(true))
         && let Some(Value::String(t)) = out.get("type").cloned()
     {
         out.insert("type".into(), json!([t, "null"]));
@@ -140,19 +136,15 @@ fn output_schema(spec: &Value, op: &Value) -> Value {
         .find(|(c, r)| c.starts_with('2') && resolve(spec, r).get("content").is_some())
         .map(|(_, r)| resolve(spec, r)["content"]["application/json"]["schema"].clone())
         .unwrap_or(Value::Null);
-    // Without descriptions: the tool description already explains the result, and every tool's
-    // schema goes into one tools/list answer that must stay small.
-    let mut out = json_schema(spec, &success, OUTPUT_DEPTH, true);
-    if out.get("anyOf").is_some() {
-        // A union's members are one level down; their fields get the same depth as a plain body's.
-        out = json_schema(spec, &success, OUTPUT_DEPTH + 1, true);
-    }
-    strip_descriptions(&mut out);
+    let mut defs = BTreeMap::new();
+    let mut out = output_part(spec, &success, &mut defs);
+    // The root must be an object schema, not a reference to one.
+    out = deref_def(&out, &defs);
     // structuredContent must be an object; a union of objects becomes one object of all fields.
     if let Some(alts) = out.get("anyOf").and_then(Value::as_array).cloned() {
         let mut props = Map::new();
         for a in &alts {
-            if let Some(p) = a.get("properties").and_then(Value::as_object) {
+            if let Some(p) = deref_def(a, &defs).get("properties").and_then(Value::as_object) {
                 props.extend(p.clone());
             }
         }
@@ -172,12 +164,166 @@ fn output_schema(spec: &Value, op: &Value) -> Value {
         o.remove("required");
         o.insert("type".into(), json!("object"));
     }
+    inline_unshared(&mut out, &mut defs);
+    if !defs.is_empty()
+        && let Some(o) = out.as_object_mut()
+    {
+        o.insert("$defs".into(), Value::Object(defs.into_iter().collect()));
+    }
     out
 }
 
-/// How deep output schemas describe nested objects and array items. Deeper ones (12) made
-/// tools/list 87 KB, past its 64 KiB budget, and rejected answers the server's tests accept.
-const OUTPUT_DEPTH: usize = 2;
+/// The name of a `#/components/schemas/X` reference.
+fn component_name(schema: &Value) -> Option<&str> {
+    schema.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/components/schemas/"))
+}
+
+/// The schema a `#/$defs/X` reference points to (the value itself when it is no reference).
+fn deref_def(v: &Value, defs: &BTreeMap<String, Value>) -> Value {
+    match v.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/$defs/")) {
+        Some(name) => defs.get(name).cloned().unwrap_or_else(|| json!({})),
+        None => v.clone(),
+    }
+}
+
+/// One response schema as output JSON Schema: every nested field and array item described, each
+/// named component once in `defs` (recursive ones included), `required` exactly where the spec
+/// has it, null only where the spec allows it. What a real answer may legitimately exceed is left
+/// out: `enum` (the API adds values; the SDK keeps unknown ones), bounds, patterns, and
+/// `additionalProperties: false` (unknown keys are kept and passed on). Descriptions too: the
+/// tool description explains the result, and every schema goes into one tools/list answer.
+fn output_part(spec: &Value, schema: &Value, defs: &mut BTreeMap<String, Value>) -> Value {
+    if let Some(name) = component_name(schema) {
+        if !defs.contains_key(name) {
+            // Placeholder first: a schema that refers to itself stops here.
+            defs.insert(name.to_string(), json!({}));
+            let body = output_part(spec, resolve(spec, schema), defs);
+            defs.insert(name.to_string(), body);
+        }
+        return json!({"$ref": format!("#/$defs/{name}")});
+    }
+    let mut s = schema.clone();
+    crate::nullable_refs(&mut s);
+    let Some(obj) = s.as_object() else { return json!({}) };
+    let mut out = Map::new();
+    for (k, v) in obj {
+        match k.as_str() {
+            "type" | "format" | "required" => {
+                out.insert(k.clone(), v.clone());
+            }
+            "items" => {
+                out.insert(k.clone(), output_part(spec, v, defs));
+            }
+            "properties" => {
+                let props: Map<String, Value> =
+                    v.as_object().into_iter().flatten().map(|(n, p)| (n.clone(), output_part(spec, p, defs))).collect();
+                out.insert(k.clone(), Value::Object(props));
+            }
+            // A map's values; `true` is JSON Schema's default and `false` would refuse new keys.
+            "additionalProperties" if v.is_object() => {
+                out.insert(k.clone(), output_part(spec, v, defs));
+            }
+            "allOf" | "oneOf" | "anyOf" => {
+                let parts: Vec<Value> =
+                    v.as_array().into_iter().flatten().map(|p| output_part(spec, p, defs)).collect();
+                if k == "allOf" && parts.len() == 1 {
+                    // `allOf: [X]` is how 3.0 attaches nullable to X: X's own keywords stand here.
+                    for (ik, iv) in parts[0].as_object().into_iter().flatten() {
+                        out.entry(ik.clone()).or_insert_with(|| iv.clone());
+                    }
+                } else {
+                    // Overlapping alternatives must not fail an answer that fits more than one.
+                    out.insert(if k == "oneOf" { "anyOf".into() } else { k.clone() }, Value::Array(parts));
+                }
+            }
+            _ => {}
+        }
+    }
+    if obj.get("nullable") == Some(&Value::Bool(true)) {
+        match out.get("type").cloned() {
+            Some(Value::String(t)) => {
+                out.insert("type".into(), json!([t, "null"]));
+            }
+            _ => return json!({"anyOf": [Value::Object(out), {"type": "null"}]}),
+        }
+    }
+    Value::Object(out)
+}
+
+/// Puts back inline every `$defs` entry that is not worth sharing: used once, or so small that
+/// its copies take less room than the references and the entry would (`{"type": "string"}`).
+/// Only a schema that refers to itself must stay. An inlined nullable reference to an object
+/// becomes `type: [X, "null"]`.
+fn inline_unshared(root: &mut Value, defs: &mut BTreeMap<String, Value>) {
+    loop {
+        let mut uses: BTreeMap<String, usize> = defs.keys().map(|k| (k.clone(), 0)).collect();
+        count_refs(root, &mut uses);
+        defs.values().for_each(|d| count_refs(d, &mut uses));
+        let unused: Vec<String> = uses.iter().filter(|(_, n)| **n == 0).map(|(k, _)| k.clone()).collect();
+        if !unused.is_empty() {
+            // Their own references no longer count: count again without them.
+            unused.iter().for_each(|k| {
+                defs.remove(k);
+            });
+            continue;
+        }
+        let inline = uses.iter().find(|(name, n)| {
+            let Some(body) = defs.get(name.as_str()) else { return false };
+            let mut own = BTreeMap::from([((*name).clone(), 0)]);
+            count_refs(body, &mut own);
+            let (body, reference) = (body.to_string().len(), name.len() + r##"{"$ref":"#/$defs/"}"##.len());
+            own[name.as_str()] == 0 && **n * body <= **n * reference + name.len() + body + 4
+        });
+        let Some(name) = inline.map(|(name, _)| name.clone()) else { break };
+        let Some(body) = defs.remove(&name) else { break };
+        let target = format!("#/$defs/{name}");
+        replace_ref(root, &target, &body);
+        defs.values_mut().for_each(|d| replace_ref(d, &target, &body));
+    }
+}
+
+fn count_refs(v: &Value, uses: &mut BTreeMap<String, usize>) {
+    match v {
+        Value::Object(m) => {
+            if let Some(name) = m.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/$defs/"))
+                && let Some(n) = uses.get_mut(name)
+            {
+                *n += 1;
+            }
+            m.values().for_each(|x| count_refs(x, uses));
+        }
+        Value::Array(a) => a.iter().for_each(|x| count_refs(x, uses)),
+        _ => {}
+    }
+}
+
+fn replace_ref(v: &mut Value, target: &str, body: &Value) {
+    match v {
+        Value::Object(m) => {
+            if m.get("$ref").and_then(Value::as_str) == Some(target) {
+                m.remove("$ref");
+                for (k, b) in body.as_object().into_iter().flatten() {
+                    m.entry(k.clone()).or_insert_with(|| b.clone());
+                }
+                return;
+            }
+            m.values_mut().for_each(|x| replace_ref(x, target, body));
+            // `anyOf: [X, null]` with X now inline and of one type reads as `type: [X, "null"]`.
+            if m.len() == 1
+                && let Some(Value::Array(alts)) = m.get("anyOf")
+                && alts.len() == 2
+                && alts[1] == json!({"type": "null"})
+                && alts[0].get("type").is_some_and(Value::is_string)
+            {
+                let mut x = alts[0].clone();
+                x["type"] = json!([x["type"].clone(), "null"]);
+                *v = x;
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| replace_ref(x, target, body)),
+        _ => {}
+    }
+}
 
 /// The top-level fields of a failed call's structuredContent (the API error envelope plus the
 /// HTTP status).
@@ -247,17 +393,6 @@ fn replace_word(text: &str, word: &str, with: &str) -> String {
     out
 }
 
-fn strip_descriptions(v: &mut Value) {
-    match v {
-        Value::Object(m) => {
-            m.remove("description");
-            m.values_mut().for_each(strip_descriptions);
-        }
-        Value::Array(a) => a.iter_mut().for_each(strip_descriptions),
-        _ => {}
-    }
-}
-
 fn str_list(v: &Value) -> Vec<String> {
     v.as_array().into_iter().flatten().filter_map(Value::as_str).map(String::from).collect()
 }
@@ -304,7 +439,7 @@ pub fn tools(spec: &Value) -> Result<Vec<Tool>, String> {
             let p = resolve(spec, p);
             let pname = p["name"].as_str().unwrap_or_default();
             let n = mcp_name(pname);
-            let mut s = json_schema(spec, &p["schema"], 6, false);
+            let mut s = json_schema(spec, &p["schema"], 6);
             if let (Some(d), Some(o)) = (p.get("description"), s.as_object_mut()) {
                 o.insert("description".into(), d.clone());
             }
@@ -325,7 +460,7 @@ pub fn tools(spec: &Value) -> Result<Vec<Tool>, String> {
             let schema = rb["content"].as_object().and_then(|c| c.values().next()).map(|m| &m["schema"]);
             let schema = schema.cloned().unwrap_or(Value::Null);
             if let Some(whole) = rename.get("$body") {
-                props.insert(whole.clone(), json_schema(spec, &schema, 6, false));
+                props.insert(whole.clone(), json_schema(spec, &schema, 6));
                 if body_required {
                     required.push(whole.clone());
                 }
@@ -338,7 +473,7 @@ pub fn tools(spec: &Value) -> Result<Vec<Tool>, String> {
                         continue;
                     }
                     let n = mcp_name(field);
-                    props.insert(n.clone(), json_schema(spec, fs, 6, false));
+                    props.insert(n.clone(), json_schema(spec, fs, 6));
                     if body_required && body_req.contains(field) {
                         required.push(n.clone());
                     }

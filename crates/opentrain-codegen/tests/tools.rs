@@ -21,6 +21,7 @@ fn fixture() -> Value {
                         "type": "object", "required": ["widgets"],
                         "properties": {
                             "widgets": {"type": "array", "items": {"$ref": "#/components/schemas/Widget"}},
+                            "best": {"$ref": "#/components/schemas/Widget"},
                             "status": {"type": "string", "enum": ["ok"]}
                         }
                     }}}}}
@@ -30,7 +31,16 @@ fn fixture() -> Value {
         "components": {
             "parameters": {"Limit": {"name": "limit", "in": "query", "description": "Page size.",
                 "schema": {"type": "integer", "minimum": 1, "maximum": 50}}},
-            "schemas": {"Widget": {"type": "object", "properties": {"id": {"type": "string"}}}}
+            "schemas": {
+                "Widget": {"type": "object", "required": ["id"], "properties": {
+                    "id": {"type": "string"},
+                    "paint": {"$ref": "#/components/schemas/Paint"}
+                }},
+                "Paint": {"type": "object", "nullable": true, "properties": {
+                    "colour": {"type": "string", "enum": ["red"], "maxLength": 9},
+                    "coats": {"type": "integer", "nullable": true}
+                }}
+            }
         }
     })
 }
@@ -124,7 +134,7 @@ fn adding_an_operation_with_x_mcp_adds_a_tool() {
 }
 
 #[test]
-fn read_tools_get_limits_and_a_loose_output_schema() {
+fn read_tools_get_limits_and_a_full_output_schema() {
     let table = tools::tools(&with_paint()).expect("table");
     let list = find(&table, "opentrain_list_widgets");
     assert!(list.read_only && list.idempotent && !list.destructive);
@@ -133,13 +143,23 @@ fn read_tools_get_limits_and_a_loose_output_schema() {
         json!({"type": "integer", "minimum": 1, "maximum": 50, "description": "Page size."})
     );
     assert!(list.input_schema.get("required").is_none());
-    // Loose: no required, no enum, nullable; and `status` accepts the error envelope's number.
+    // Every nested field described; a schema used twice once in `$defs`, one used once inline;
+    // `required` and null exactly where the spec has them, but no top-level `required` (the error
+    // envelope has none of those fields), no enum or bound a real answer could exceed, and `status`
+    // accepts the error envelope's number.
     assert_eq!(
         list.output_schema,
         json!({"type": "object", "properties": {
-            "widgets": {"type": ["array", "null"], "items": {}},
+            "widgets": {"type": "array", "items": {"$ref": "#/$defs/Widget"}},
+            "best": {"$ref": "#/$defs/Widget"},
             "status": {}
-        }})
+        }, "$defs": {"Widget": {"type": "object", "required": ["id"], "properties": {
+            "id": {"type": "string"},
+            "paint": {"type": ["object", "null"], "properties": {
+                "colour": {"type": "string"},
+                "coats": {"type": ["integer", "null"]}
+            }}
+        }}}})
     );
     let paint = find(&table, "opentrain_paint_widget");
     assert_eq!(paint.output_schema["properties"]["error"], json!({}), "an error field must accept the envelope");
@@ -177,4 +197,131 @@ fn a_second_operation_of_a_tool_becomes_an_also() {
     let table = tools::tools(&spec).expect("table");
     assert_eq!(table.len(), 2);
     assert_eq!(find(&table, "opentrain_paint_widget").also, vec!["widget_history".to_string()]);
+}
+
+/// The spec's schema a `$ref` points to, with "X or null" read as a nullable X and `allOf: [X]`
+/// as X itself, plus the component name when it was a reference.
+fn spec_schema(spec: &Value, s: &Value) -> (Value, Option<String>) {
+    let name = s["$ref"].as_str().map(|r| r.trim_start_matches("#/components/schemas/").to_string());
+    let mut v = match s["$ref"].as_str() {
+        Some(r) => spec.pointer(r.trim_start_matches('#')).cloned().unwrap_or(Value::Null),
+        None => s.clone(),
+    };
+    opentrain_codegen::nullable_refs(&mut v);
+    if let Some([one]) = v["allOf"].as_array().map(Vec::as_slice) {
+        let (inner, inner_name) = spec_schema(spec, one);
+        return (inner, inner_name.or(name));
+    }
+    (v, name)
+}
+
+/// Whether the spec says anything about a value's shape (`{}` in the spec is "anything").
+fn describes(s: &Value) -> bool {
+    ["type", "properties", "items", "allOf", "oneOf", "anyOf"].iter().any(|k| s.get(k).is_some())
+        || s["additionalProperties"].is_object()
+}
+
+/// Walks a spec schema and the output schema built from it side by side and records every place
+/// where the spec describes a value and the output schema says nothing (`{}`) or leaves it out.
+fn gaps(
+    spec: &Value,
+    s: &Value,
+    out: &Value,
+    root: &Value,
+    path: &str,
+    seen: &mut Vec<String>,
+    found: &mut Vec<String>,
+) {
+    let (s, name) = spec_schema(spec, s);
+    if let Some(n) = &name {
+        if seen.contains(n) {
+            return; // A recursive schema was walked once on this branch.
+        }
+        seen.push(n.clone());
+    }
+    let mut out = out.clone();
+    while let Some(r) = out["$ref"].as_str().map(String::from) {
+        let target = root.pointer(r.trim_start_matches('#')).cloned().unwrap_or(Value::Null);
+        out.as_object_mut().map(|o| o.remove("$ref"));
+        for (k, v) in target.as_object().into_iter().flatten() {
+            out.as_object_mut().map(|o| o.entry(k.clone()).or_insert_with(|| v.clone()));
+        }
+    }
+    // A nullable reference to a shared schema: `anyOf: [{$ref}, {type: null}]`.
+    if let Some([x, null]) = out["anyOf"].as_array().map(Vec::as_slice)
+        && null == &json!({"type": "null"})
+        && s.get("anyOf").is_none()
+        && s.get("oneOf").is_none()
+    {
+        let x = x.clone();
+        gaps(spec, &s, &x, root, path, &mut seen.clone(), found);
+        return;
+    }
+    if describes(&s) && out.as_object().is_none_or(|o| o.is_empty()) {
+        found.push(format!("{path}: the spec describes it, the output schema is {{}}"));
+    }
+    for (field, fs) in s["properties"].as_object().into_iter().flatten() {
+        match out["properties"].get(field) {
+            Some(o) => gaps(spec, fs, o, root, &format!("{path}.{field}"), &mut seen.clone(), found),
+            None => found.push(format!("{path}.{field}: missing from the output schema")),
+        }
+    }
+    if let Some(items) = s.get("items") {
+        gaps(spec, items, &out["items"], root, &format!("{path}[]"), &mut seen.clone(), found);
+    }
+    if let Some(extra) = s.get("additionalProperties").filter(|v| v.is_object()) {
+        gaps(spec, extra, &out["additionalProperties"], root, &format!("{path}{{*}}"), &mut seen.clone(), found);
+    }
+    for key in ["oneOf", "anyOf"] {
+        for (i, alt) in s[key].as_array().into_iter().flatten().enumerate() {
+            gaps(spec, alt, &out["anyOf"][i], root, &format!("{path}<{i}>"), &mut seen.clone(), found);
+        }
+    }
+}
+
+#[test]
+fn every_nested_field_and_array_item_the_spec_describes_is_described() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let spec = opentrain_codegen::load_spec(&root.join("openapi.yaml"), &root.join("openapi.overlay.yaml"))
+        .expect("the spec loads");
+    let table = tools::tools(&spec).expect("table");
+    let mut found = Vec::new();
+    for tool in &table {
+        let op = spec["paths"]
+            .as_object()
+            .into_iter()
+            .flat_map(|p| p.values())
+            .flat_map(|item| item.as_object().into_iter().flat_map(|m| m.values()))
+            .find(|op| op["operationId"] == tool.operation.as_str())
+            .expect("the tool's operation");
+        let success = op["responses"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(code, _)| code.starts_with('2'))
+            .map(|(_, r)| spec_schema(&spec, r).0)
+            .find_map(|r| r.pointer("/content/application~1json/schema").cloned())
+            .unwrap_or(Value::Null);
+        let (body, _) = spec_schema(&spec, &success);
+        let out = &tool.output_schema;
+        // The top level: a union's members all become one object's fields, and the error
+        // envelope's field names accept anything (they are `{}` by design).
+        let members: Vec<Value> = match body["oneOf"].as_array().or(body["anyOf"].as_array()) {
+            Some(alts) => alts.iter().map(|a| spec_schema(&spec, a).0).collect(),
+            None => vec![body.clone()],
+        };
+        for member in members {
+            for (field, fs) in member["properties"].as_object().into_iter().flatten() {
+                if tools::ERROR_KEYS.contains(&field.as_str()) {
+                    continue;
+                }
+                let path = format!("{}: {field}", tool.name);
+                match out["properties"].get(field) {
+                    Some(o) => gaps(&spec, fs, o, out, &path, &mut Vec::new(), &mut found),
+                    None => found.push(format!("{path}: missing from the output schema")),
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "{} undescribed places:\n{}", found.len(), found.join("\n"));
 }

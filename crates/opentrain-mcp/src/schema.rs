@@ -3,7 +3,8 @@
 //! Only the subset `build/tools.rs` emits is understood: `type` (a name or a list such as
 //! `["string", "null"]`), `required`, `enum`, `minimum`/`maximum`, `exclusiveMinimum`/
 //! `exclusiveMaximum` (JSON Schema numbers), `minLength`/`maxLength`, `minItems`/`maxItems`,
-//! `items`, `properties`, `additionalProperties`, and `allOf`/`anyOf`/`oneOf`. `pattern` and
+//! `items`, `properties`, `additionalProperties`, `allOf`/`anyOf`/`oneOf`, and `$ref` to a part of
+//! the same schema (the output schemas' `#/$defs/X`). `pattern` and
 //! `format` are left to the server, which reports them with its own error envelope.
 
 use std::fmt;
@@ -92,7 +93,7 @@ fn check_amounts(value: &Value, path: &mut String) -> Result<(), Violation> {
 
 /// Checks `value` against `schema`; the first violation found is returned.
 pub fn validate(schema: &Value, value: &Value) -> Result<(), Violation> {
-    check(schema, value, &mut String::new())
+    check(schema, schema, value, &mut String::new())
 }
 
 fn fail(path: &str, message: String) -> Result<(), Violation> {
@@ -131,8 +132,15 @@ fn show(v: &Value) -> String {
     if s.chars().count() > 40 { format!("{}...", s.chars().take(40).collect::<String>()) } else { s }
 }
 
-fn check(schema: &Value, value: &Value, path: &mut String) -> Result<(), Violation> {
+/// `root` is the whole schema, against which `$ref`s (`#/$defs/X`) resolve.
+fn check(root: &Value, schema: &Value, value: &Value, path: &mut String) -> Result<(), Violation> {
     let Some(s) = schema.as_object() else { return Ok(()) };
+    if let Some(target) = s.get("$ref").and_then(Value::as_str) {
+        // Only references inside this schema are emitted; any other cannot be held against the value.
+        if let Some(referred) = target.strip_prefix('#').and_then(|p| root.pointer(p)) {
+            check(root, referred, value, path)?;
+        }
+    }
 
     if let Some(t) = s.get("type") {
         let allowed: Vec<&str> = match t {
@@ -213,7 +221,7 @@ fn check(schema: &Value, value: &Value, path: &mut String) -> Result<(), Violati
             for (i, item) in items.iter().enumerate() {
                 let len = path.len();
                 path.push_str(&format!("[{i}]"));
-                check(item_schema, item, path)?;
+                check(root, item_schema, item, path)?;
                 path.truncate(len);
             }
         }
@@ -234,10 +242,10 @@ fn check(schema: &Value, value: &Value, path: &mut String) -> Result<(), Violati
             }
             path.push_str(k);
             match props.and_then(|p| p.get(k)) {
-                Some(prop) => check(prop, v, path)?,
+                Some(prop) => check(root, prop, v, path)?,
                 None => match s.get("additionalProperties") {
                     Some(Value::Bool(false)) => return fail(path, "is not an allowed field".into()),
-                    Some(extra @ Value::Object(_)) => check(extra, v, path)?,
+                    Some(extra @ Value::Object(_)) => check(root, extra, v, path)?,
                     _ => {}
                 },
             }
@@ -246,7 +254,7 @@ fn check(schema: &Value, value: &Value, path: &mut String) -> Result<(), Violati
     }
     if let Some(all) = s.get("allOf").and_then(Value::as_array) {
         for part in all {
-            check(part, value, path)?;
+            check(root, part, value, path)?;
         }
     }
     for key in ["anyOf", "oneOf"] {
@@ -255,7 +263,7 @@ fn check(schema: &Value, value: &Value, path: &mut String) -> Result<(), Violati
             // valid argument fail here; the server has the last word.
             let mut first = None;
             for alt in alts {
-                match check(alt, value, &mut path.clone()) {
+                match check(root, alt, value, &mut path.clone()) {
                     Ok(()) => {
                         first = None;
                         break;
@@ -372,5 +380,22 @@ mod tests {
         assert!(validate(&s, &json!("x")).is_ok());
         assert!(validate(&s, &json!(4)).is_ok());
         assert_eq!(validate(&s, &json!(1)).map_err(|e| e.message), Err("must be a string, got integer 1".into()));
+    }
+
+    #[test]
+    fn references_resolve_within_the_schema_even_when_recursive() {
+        let s = json!({
+            "type": "object",
+            "properties": {"root": {"$ref": "#/$defs/Node"}},
+            "$defs": {"Node": {"type": "object", "required": ["id"], "properties": {
+                "id": {"type": "string"},
+                "children": {"type": "array", "items": {"$ref": "#/$defs/Node"}}
+            }}}
+        });
+        assert!(validate(&s, &json!({"root": {"id": "a", "children": [{"id": "b", "children": []}]}})).is_ok());
+        let bad = validate(&s, &json!({"root": {"id": "a", "children": [{"children": []}]}}));
+        assert_eq!(bad.map_err(|v| v.path), Err("root.children[0].id".to_string()));
+        let bad = validate(&s, &json!({"root": {"id": 7}}));
+        assert_eq!(bad.map_err(|v| v.message), Err("must be a string, got integer 7".to_string()));
     }
 }

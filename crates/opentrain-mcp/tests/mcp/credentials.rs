@@ -12,7 +12,7 @@ use crate::harness::{World, call, is_error, reply, structured, text};
 fn credits<'a>(api: &'a MockServer, token: &str) -> Mock<'a> {
     api.get_credits(|when, then| {
         when.into_inner().header("authorization", format!("Bearer {token}"));
-        reply(then.into_inner(), 200, &json!({"credits": {"balanceUsd": 1}}));
+        reply(then.into_inner(), 200, &json!({"credits": {"availableCents": 100, "reservedCents": 0}}));
     })
 }
 

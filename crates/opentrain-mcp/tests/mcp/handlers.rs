@@ -11,23 +11,32 @@ use serde_json::json;
 
 use crate::harness::{World, call, is_error, reply, structured, text};
 
+/// A transcript as `GET /proposals/{id}/interview` documents it.
+fn interview_body() -> serde_json::Value {
+    json!({"interview": {"proposalId": "prop_1", "messages": [{"id": "m1", "role": "assistant", "content": "Hi"}]}})
+}
+
 #[tokio::test]
 async fn get_proposal_with_interview_fetches_both() {
     let world = World::with_env_token("ot_pat_env").await;
     let proposal = world.api.get_proposal(|when, then| {
         when.proposal_id("prop_1");
-        reply(then.into_inner(), 200, &json!({"proposal": {"id": "prop_1", "status": "NEW"}}));
+        reply(
+            then.into_inner(),
+            200,
+            &json!({"proposal": {"id": "prop_1", "status": {"raw": "UNREVIEWED", "label": "Unreviewed"}}}),
+        );
     });
     let interview = world.api.get_proposal_interview(|when, then| {
         when.proposal_id("prop_1");
-        reply(then.into_inner(), 200, &json!({"interview": {"turns": [{"q": "Hi"}]}}));
+        reply(then.into_inner(), 200, &interview_body());
     });
     let client = world.client().await;
     let r = call(&client, "opentrain_get_proposal", json!({"proposalId": "prop_1", "includeInterview": true})).await;
     assert!(!is_error(&r), "{}", text(&r));
     let s = structured(&r);
     assert_eq!(s["proposal"]["id"], "prop_1");
-    assert_eq!(s["interview"], json!({"interview": {"turns": [{"q": "Hi"}]}}));
+    assert_eq!(s["interview"], interview_body());
 
     let r = call(&client, "opentrain_get_proposal", json!({"proposalId": "prop_1"})).await;
     assert!(structured(&r).get("interview").is_none(), "no interview unless asked");

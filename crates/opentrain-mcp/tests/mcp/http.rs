@@ -101,7 +101,7 @@ async fn messages(r: reqwest::Response) -> Vec<Value> {
 fn credits_for<'a>(world: &'a World, token: &str, owner: &str) -> Mock<'a> {
     world.api.get_credits(|when, then| {
         when.into_inner().header("authorization", format!("Bearer {token}"));
-        reply(then.into_inner(), 200, &json!({"credits": {"balanceUsd": 1, "owner": owner}}));
+        reply(then.into_inner(), 200, &json!({"credits": {"availableCents": 100, "reservedCents": 0, "owner": owner}}));
     })
 }
 
@@ -289,7 +289,8 @@ async fn sigterm_lets_the_call_in_flight_finish() {
     let world = World::new().await;
     world.api.get_credits(|when, then| {
         when.into_inner().header("authorization", "Bearer ot_pat_a");
-        reply(then.into_inner(), 200, &json!({"credits": {"balanceUsd": 7}})).delay(Duration::from_millis(800));
+        reply(then.into_inner(), 200, &json!({"credits": {"availableCents": 700, "reservedCents": 0}}))
+            .delay(Duration::from_millis(800));
     });
     let mut served = Served::start(&world, &[]).await;
     let base = served.base.clone();
@@ -312,7 +313,7 @@ async fn sigterm_lets_the_call_in_flight_finish() {
     let r = in_flight.await.expect("task").expect("the call in flight is answered");
     assert_eq!(r.status(), 200);
     let m = messages(r).await;
-    assert_eq!(m[0]["result"]["structuredContent"]["credits"]["balanceUsd"], 7, "{m:?}");
+    assert_eq!(m[0]["result"]["structuredContent"]["credits"]["availableCents"], 700, "{m:?}");
     let status = served.child.wait().await.expect("exit");
     assert!(status.success(), "a drained stop exits 0: {status:?}");
     let after = served.client.get(format!("{}/healthz", served.base)).send().await;

@@ -51,15 +51,17 @@ async fn malformed_lines_unknown_methods_and_huge_messages_are_answered() {
 }
 
 #[tokio::test]
-async fn the_tools_list_answer_stays_under_72_kib() {
+async fn the_tools_list_answer_stays_under_96_kib() {
     let world = World::new().await;
     let mut raw = Raw::spawn(&world);
     raw.initialize("2025-11-25").await;
     raw.send(&tools_list(1)).await;
     let bytes = raw.recv().await.to_string().len();
-    // 64 KiB until each tool gained `_meta["ai.opentrain/requires"]` (about 5 KB for all 42):
-    // the machine-readable requirements are worth that, the bound still catches runaway growth.
-    assert!(bytes < 72 * 1024, "tools/list is {bytes} bytes");
+    // 64 KiB until each tool gained `_meta["ai.opentrain/requires"]` (about 5 KB for all 42),
+    // 72 KiB until outputSchemas described every nested field and array item (87 KB, with shared
+    // parts in `$defs`): a model that knows a result's shape is worth that. The bound leaves
+    // room for a few new tools and still catches runaway growth (descriptions or inlining).
+    assert!(bytes < 96 * 1024, "tools/list is {bytes} bytes");
 }
 
 #[tokio::test]

@@ -81,7 +81,11 @@ async fn a_new_webhook_secret_is_still_returned_once() {
     let world = World::with_env_token(UNSHAPED).await;
     let secret = "whsec_brand_new_signing_key";
     world.api.create_webhook(|_when, then| {
-        reply(then.into_inner(), 201, &json!({"webhook": {"id": "wh_1"}, "secret": secret, "note": UNSHAPED}));
+        reply(then.into_inner(), 201, &json!({
+            "webhook": {"id": "wh_1", "url": "https://example.com/h", "eventTypes": ["message.received"], "status": "ACTIVE"},
+            "secret": secret,
+            "note": UNSHAPED
+        }));
     });
     let client = world.client().await;
     let r = call(

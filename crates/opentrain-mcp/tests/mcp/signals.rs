@@ -12,7 +12,8 @@ use crate::harness::{Raw, World, reply};
 async fn answer_after(signal: &str) -> (Value, std::process::ExitStatus) {
     let world = World::with_env_token("ot_pat_env").await;
     world.api.get_credits(|_when, then| {
-        reply(then.into_inner(), 200, &json!({"credits": {"availableCents": 5}})).delay(Duration::from_millis(1500));
+        reply(then.into_inner(), 200, &json!({"credits": {"availableCents": 5, "reservedCents": 0}}))
+            .delay(Duration::from_millis(1500));
     });
     let mut raw = Raw::spawn(&world);
     raw.initialize("2025-06-18").await;

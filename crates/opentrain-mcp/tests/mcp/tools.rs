@@ -67,7 +67,7 @@ async fn write_tool_maps_arguments_onto_the_body() {
     let world = World::with_env_token("ot_pat_env").await;
     let answer = json!({
         "ok": true, "jobId": "job_9", "status": "DRAFT", "draftUrl": "https://app/x",
-        "validation": {"publishReady": false, "missingFields": [{"key": "pricePerLabel", "prompt": "Rate?"}]}
+        "validation": {"publishReady": false, "missingFields": ["pricePerLabel"]}
     });
     let draft = world.api.create_job_draft(|when, then| {
         when.into_inner().header("authorization", "Bearer ot_pat_env").json_body(json!({
@@ -170,12 +170,12 @@ async fn reads_are_retried_on_503() {
         then.into_inner().status(503).up_to_n_times(1);
     });
     world.api.get_credits(|_when, then| {
-        reply(then.into_inner(), 200, &json!({"credits": {"balanceUsd": 12.5}}));
+        reply(then.into_inner(), 200, &json!({"credits": {"availableCents": 1250, "reservedCents": 0}}));
     });
     let client = world.client().await;
     let r = call(&client, "opentrain_get_credits", json!({})).await;
     assert!(!is_error(&r), "{}", text(&r));
-    assert_eq!(structured(&r), json!({"credits": {"balanceUsd": 12.5}}));
+    assert_eq!(structured(&r), json!({"credits": {"availableCents": 1250, "reservedCents": 0}}));
     assert_eq!(world.requests().len(), 2, "one 503, one retry");
 }
 
