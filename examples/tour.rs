@@ -92,7 +92,8 @@ async fn tour(sandbox: &Sandbox) -> Result<(), Failure> {
         let body: types::JobFieldPatch = serde_json::from_value(Value::Object(patch)).ctx("build the patch")?;
         let updated =
             c.update_job_draft().job_id(&draft.job_id).body(body).send().run().await.ctx("patch the draft")?;
-        let v = updated.validation.ok_or("the sandbox sent no validation").ctx("patch the draft")?;
+        // `None` is "done, no body": without the validation there is no verdict to go on.
+        let v = updated.and_then(|u| u.validation).ok_or("the sandbox sent no validation").ctx("patch the draft")?;
         let verdict = if v.publish_ready {
             "publish-ready".into()
         } else {
@@ -179,7 +180,15 @@ async fn tour(sandbox: &Sandbox) -> Result<(), Failure> {
     let paid = c.get_credit_top_up().top_up_id(&top_up.top_up_id).send().run().await.ctx("read the top-up")?.top_up;
     step("credits", format!("top-up {}; {} available", paid.status, usd(credits(&c).await?.available_cents)));
 
-    let conv = c.start_proposal_conversation().proposal_id(&best.id).send().run().await.ctx("open a conversation")?;
+    let conv = c
+        .start_proposal_conversation()
+        .proposal_id(&best.id)
+        .send()
+        .run()
+        .await
+        .ctx("open a conversation")?
+        .ok_or("the sandbox sent no conversation id")
+        .ctx("open a conversation")?;
     let hello = "Hi! Can you start this week?";
     c.send_message()
         .body(types::SendMessageRequest { conversation_id: conv.conversation_id.clone(), content: hello.into() })

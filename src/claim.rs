@@ -85,16 +85,34 @@ pub async fn save_claimed(store: &mut CredentialsFile, token: &types::AgentToken
     store.save_async().await
 }
 
+/// What [`start_claim`] reports when the server answers success without a body.
+pub const NO_USER_CODE: &str = "the server accepted the claim start but sent no body, so it returned no user code \
+     and no verification link to give the human (none is made up); start the claim again, or ask the human \
+     whether an email with the claim link arrived";
+
 /// Starts (or restarts) the claim ceremony for `email`. `claim_token` defaults to the saved one.
+///
+/// A success without a body (the docs only infer the status, so a 204 is allowed) carries no
+/// user code: that is [`Error::InvalidResponse`] with [`NO_USER_CODE`] as its reason, since
+/// the ceremony cannot go on without the code the human types.
 pub async fn start_claim(
     client: &Client,
     store: &CredentialsFile,
     email: &str,
     claim_token: Option<Token>,
 ) -> Result<types::ClaimAttempt> {
-    let token = claim_token_or_saved(claim_token, store)?;
-    let body = types::StartClaimRequest { claim_token: token, email: email.to_string() };
-    client.start_claim().body(body).send().run().await
+    start_claim_with(client, claim_token_or_saved(claim_token, store)?, email).await
+}
+
+/// [`start_claim`] with an explicit claim token and no credentials file (a server that keeps
+/// no credentials, such as the MCP server over HTTP). Same outcomes, [`NO_USER_CODE`] included.
+pub async fn start_claim_with(client: &Client, claim_token: Token, email: &str) -> Result<types::ClaimAttempt> {
+    let body = types::StartClaimRequest { claim_token, email: email.to_string() };
+    client.start_claim().body(body).send().run().await?.ok_or_else(|| Error::InvalidResponse {
+        status: None,
+        reason: NO_USER_CODE.into(),
+        snippet: String::new(),
+    })
 }
 
 /// One state of the claim poll, reported to the [`wait_for_claim`] callback.

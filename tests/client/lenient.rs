@@ -16,20 +16,23 @@ fn patch() -> types::JobFieldPatch {
     serde_json::from_value(json!({"jobTitle": "Spanish audio"})).expect("patch")
 }
 
-/// Calls the operation `op` on `server` and returns its typed answer as JSON (`null` when the
-/// answer had no body).
-async fn call(server: &MockServer, op: &str) -> opentrain::Result<Value> {
+/// Calls the operation `op` on `server` and returns its typed answer as JSON: `None` when the
+/// typed client said "done, no body" (each of these operations returns `Option<T>`, which the
+/// helper's signature checks at compile time).
+async fn call(server: &MockServer, op: &str) -> opentrain::Result<Option<Value>> {
+    fn v<T: serde::Serialize>(x: Option<T>) -> Option<Value> {
+        x.map(|x| serde_json::to_value(x).expect("serializes"))
+    }
     let c = client(server).0;
-    let v = |x: &dyn erased::Json| x.json();
     Ok(match op {
-        "start_claim" => v(&c.start_claim().body(claim_body()).send().run().await?),
-        "revoke_token" => v(&c.revoke_token().token_id("tok_1").send().run().await?),
-        "update_job_draft" => v(&c.update_job_draft().job_id("job_1").body(patch()).send().run().await?),
-        "update_published_job" => v(&c.update_published_job().id("job_1").body(patch()).send().run().await?),
-        "get_oauth_protected_resource" => v(&c.get_oauth_protected_resource().send().run().await?),
-        "get_oauth_authorization_server" => v(&c.get_oauth_authorization_server().send().run().await?),
-        "start_proposal_conversation" => v(&c.start_proposal_conversation().proposal_id("p_1").send().run().await?),
-        "invite_team_member" => v(&c
+        "start_claim" => v(c.start_claim().body(claim_body()).send().run().await?),
+        "revoke_token" => v(c.revoke_token().token_id("tok_1").send().run().await?),
+        "update_job_draft" => v(c.update_job_draft().job_id("job_1").body(patch()).send().run().await?),
+        "update_published_job" => v(c.update_published_job().id("job_1").body(patch()).send().run().await?),
+        "get_oauth_protected_resource" => v(c.get_oauth_protected_resource().send().run().await?),
+        "get_oauth_authorization_server" => v(c.get_oauth_authorization_server().send().run().await?),
+        "start_proposal_conversation" => v(c.start_proposal_conversation().proposal_id("p_1").send().run().await?),
+        "invite_team_member" => v(c
             .invite_team_member()
             .body(types::InviteTeamMemberRequest { email: "a@example.com".into() })
             .send()
@@ -37,18 +40,6 @@ async fn call(server: &MockServer, op: &str) -> opentrain::Result<Value> {
             .await?),
         other => panic!("no call for {other}"),
     })
-}
-
-mod erased {
-    /// Any typed answer, seen as JSON.
-    pub trait Json {
-        fn json(&self) -> serde_json::Value;
-    }
-    impl<T: serde::Serialize> Json for T {
-        fn json(&self) -> serde_json::Value {
-            serde_json::to_value(self).expect("serializes")
-        }
-    }
 }
 
 /// (operation, method, path, a documented-shape body) for every operation whose success status
@@ -114,7 +105,10 @@ async fn an_inferred_success_status_may_be_any_2xx_with_its_body() {
                     then.json(status, b);
                 })
                 .await;
-            let got = call(&server, op).await.unwrap_or_else(|e| panic!("{op} answering {status}: {e}"));
+            let got = call(&server, op)
+                .await
+                .unwrap_or_else(|e| panic!("{op} answering {status}: {e}"))
+                .unwrap_or_else(|| panic!("{op} answering {status} with a body: the body is lost"));
             // Every documented key arrives (the user code of a claim above all).
             for (k, v) in body.as_object().expect("object") {
                 // 1800 and 1800.0 are one JSON number (a count the docs call a number is an f64);
@@ -157,13 +151,9 @@ async fn an_inferred_success_status_may_come_without_a_body() {
         let raw = opentrain::raw::Client::from_typed(&client(&server).0);
         let got = raw.call(op, &raw_args(op)).await.unwrap_or_else(|e| panic!("{op} answering 204: {e}"));
         assert_eq!(got, Value::Null, "{op}: 204 is done, with no body");
-        // The typed result has no value to show: an invalid response naming the status, never a
-        // made-up body, and not "status not described".
-        let err = call(&server, op).await.expect_err("no body to type");
-        assert!(
-            matches!(&err, Error::InvalidResponse { status: Some(204), reason, .. } if !reason.contains("not described")),
-            "{op}: {err:?}"
-        );
+        // The typed client says the same: done, no body (`None`), never a made-up one.
+        let typed = call(&server, op).await.unwrap_or_else(|e| panic!("{op} answering 204 through the SDK: {e}"));
+        assert_eq!(typed, None, "{op}: 204 is done, with no body");
     }
 }
 
@@ -182,13 +172,56 @@ async fn a_documented_body_may_not_go_missing() {
 }
 
 #[tokio::test]
+async fn a_documented_body_answering_204_is_still_an_error() {
+    // `create_webhook` takes any 2xx but documents its body (the signing secret appears only
+    // there), so it is not among the operations that may answer without one: a 204 is an error.
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method("POST").path("/api/public/v1/webhooks");
+            then.status(204);
+        })
+        .await;
+    let body = types::CreateWebhookRequest {
+        url: "http://127.0.0.1:9/hook".into(),
+        event_types: vec![types::UpdateEventTypeKnown::ContractCreated.into()],
+    };
+    let err = client(&server).0.create_webhook().body(body).send().run().await.expect_err("no secret");
+    assert!(matches!(err, Error::InvalidResponse { status: Some(204), .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_claim_started_without_a_body_says_there_is_no_user_code() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method("POST").path("/api/agent/identity/claim");
+            then.status(204);
+        })
+        .await;
+    let c = client(&server).0;
+    // The typed call reports what the API said: done, no body.
+    assert_eq!(c.start_claim().body(claim_body()).send().run().await.expect("204 is success"), None);
+    // The claim flow needs the code the human types, so it ends with an error naming it.
+    let err = opentrain::claim::start_claim_with(&c, Token::new("ot_clm_test"), "owner@example.com")
+        .await
+        .expect_err("no user code to show");
+    assert!(
+        matches!(&err, Error::InvalidResponse { reason, .. } if reason == opentrain::claim::NO_USER_CODE),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("no user code"), "{err}");
+}
+
+#[tokio::test]
 async fn start_claim_keeps_the_user_code_from_a_201() {
     let server = MockServer::start_async().await;
     server.mock_async(|when, then| {
         when.method("POST").path("/api/agent/identity/claim");
         then.json(201, json!({"user_code": "439218", "verification_uri": "http://127.0.0.1/c", "expires_in": 1800.0, "interval": 5.0}));
     }).await;
-    let attempt = client(&server).0.start_claim().body(claim_body()).send().run().await.expect("started");
+    let attempt =
+        client(&server).0.start_claim().body(claim_body()).send().run().await.expect("started").expect("a body");
     assert_eq!(attempt.user_code, "439218");
     assert_eq!((attempt.expires_in, attempt.interval), (Some(1800.0), Some(5.0)));
 }
@@ -215,7 +248,7 @@ async fn counts_and_durations_written_as_fractions_are_read() {
         })
         .await;
     let c = client(&server).0;
-    let meta = c.get_oauth_authorization_server().send().run().await.expect("metadata");
+    let meta = c.get_oauth_authorization_server().send().run().await.expect("metadata").expect("a body");
     assert_eq!(meta.agent_auth.and_then(|a| a.interval), Some(5.0));
     let profile = c.get_freelancer_profile().id_or_slug("maria").send().run().await.expect("profile");
     let stats = serde_json::to_value(&profile).expect("json")["freelancer"]["stats"]["reviewCount"].clone();
@@ -241,7 +274,7 @@ async fn open_objects_keep_keys_the_spec_does_not_name() {
         })
         .await;
     let c = client(&server).0;
-    let meta = c.get_oauth_authorization_server().send().run().await.expect("metadata");
+    let meta = c.get_oauth_authorization_server().send().run().await.expect("metadata").expect("a body");
     assert_eq!(serde_json::to_value(&meta).expect("json"), doc, "unknown keys kept, nested ones too");
 
     // A patch sends keys beyond the 26 the spec names: the docs say the list is open.

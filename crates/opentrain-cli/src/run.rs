@@ -146,6 +146,10 @@ impl App {
     fn print(&mut self, op: O, v: &Value) -> Result<(), Failure> {
         if self.out.json {
             self.out.json_value(v)?;
+        } else if v.is_null() {
+            // A success without a body (an operation whose status the docs only infer): the
+            // operation's view would print the fields of a body that never came.
+            self.out.line("Done: the API answered success with no body, so there are no details to show.")?;
         } else {
             output::render(&mut self.out, op, v)?;
         }

@@ -93,10 +93,9 @@ fn typed_settings(p: &Prepared) -> Result<progenitor::GenerationSettings, String
 /// `requires.rs` (see [`requires`]).
 pub fn generate_sdk(spec: Value, out: &Path) -> Result<(), String> {
     let mut p = prepare(spec)?;
-    // The typed result stays `T`: a body-less success of such an operation reads as `null` and
-    // fails to parse into it (an error, never a made-up body); the raw client, whose body is any
-    // JSON, passes it on as `null`.
-    optional_bodies(&mut p.spec, false);
+    // The typed result is `Option<T>`: a body-less success of such an operation reads as `null`,
+    // i.e. `None` ("done, no body"), so a 204 is neither an error nor a made-up body.
+    optional_bodies(&mut p.spec, true);
     covered_codes(&mut p.spec);
     let settings = typed_settings(&p)?;
     let mut file = unparse_file(&settings, &p.spec)?;
@@ -737,7 +736,7 @@ fn body_optional(spec: &Value) -> String {
     let ids: String = body_optional_operations(spec).iter().map(|id| format!("{id:?}, ")).collect();
     format!(
         "/// Operations whose success body may be absent (the docs only infer their status): an empty\n\
-         /// 2xx body reads as `null` (the raw client passes it on; a typed result cannot hold it).\n\
+         /// 2xx body reads as `null`: the raw client passes it on, the typed client returns `None`.\n\
          pub const BODY_OPTIONAL: &[&str] = &[{ids}];\n"
     )
 }

@@ -101,8 +101,17 @@ pub fn ok(tool: &ToolDef, value: Value, text: Option<String>) -> CallToolResult 
             ),
         );
     }
+    // A success without a body (an operation whose status the docs only infer) has no fields to
+    // summarise: a summary would describe an empty object as if the API had sent one.
+    let no_body = value.is_null();
     let value = as_object(value);
-    let text = text.unwrap_or_else(|| summary::success(tool, &value));
+    let text = text.unwrap_or_else(|| {
+        if no_body {
+            format!("{}: done. The API answered success with no body, so there are no details to show.", tool.title)
+        } else {
+            summary::success(tool, &value)
+        }
+    });
     let reveal = REVEALED
         .iter()
         .find(|(name, _, _)| *name == tool.name)

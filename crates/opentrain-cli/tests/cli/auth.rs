@@ -87,6 +87,24 @@ async fn claim_sends_the_saved_claim_token() {
     );
 }
 
+#[tokio::test]
+async fn a_claim_answered_without_a_body_names_the_missing_user_code() {
+    let t = Cli::start().await;
+    t.write_config(
+        &json!({"apiToken": "ot_pat_pre_secret123", "claimToken": "ot_clm_saved_secret123", "baseUrl": t.server.base_url()}),
+    );
+    t.server
+        .mock_async(|when, then| {
+            when.method("POST").path("/api/agent/identity/claim");
+            then.status(204);
+        })
+        .await;
+    // The human needs the code to claim: an error, not a made-up code or an empty one.
+    let o = fails(t.bare().args(["auth", "claim", "--email", "owner@example.com"]), 1);
+    assert!(stderr(&o).contains("no user code"), "{}", stderr(&o));
+    assert!(!stdout(&o).contains("enter code"), "{}", stdout(&o));
+}
+
 /// An OAuth device-flow error answer: `(status, body)`.
 fn oauth(error: &str, interval: Option<u64>) -> (u16, Value) {
     let mut body = json!({"error": error, "error_description": format!("state {error}")});

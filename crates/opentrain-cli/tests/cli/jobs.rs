@@ -227,3 +227,21 @@ async fn publish_invite_close_and_update_published() {
         assert_eq!(auth_header(r).as_deref(), Some(format!("Bearer {TOKEN}").as_str()));
     }
 }
+
+#[tokio::test]
+async fn an_update_answered_without_a_body_is_done_and_says_so() {
+    // The docs only infer this status, so a 204 is success; nothing of a body is made up.
+    let t = Cli::start().await;
+    t.server
+        .mock_async(|when, then| {
+            when.method("PATCH").path("/api/public/v1/jobs/job_1");
+            then.status(204);
+        })
+        .await;
+    let o = ok(t.cmd().args(["jobs", "update-published", "--job-id", "job_1", "--set", "jobTitle=New title"]));
+    let out = stdout(&o);
+    assert!(out.contains("Done: the API answered success with no body"), "{out}");
+    assert!(!out.contains("Updated job"), "no summary of an absent body: {out}");
+    let o = ok(t.cmd().args(["jobs", "update-published", "--job-id", "job_1", "--set", "jobTitle=New", "--json"]));
+    assert_eq!(stdout(&o).trim(), "null", "--json shows the absent body as it is");
+}

@@ -128,8 +128,7 @@ pub async fn onboarding(tool: &ToolDef, args: &Map<String, Value>, clients: &Cli
         Some(O::StartClaim) => {
             let Some(token) = str_arg(args, "claimToken") else { return no_claim_token(tool) };
             let email = str_arg(args, "email").unwrap_or_default().to_string();
-            let body = types::StartClaimRequest { claim_token: Token::new(token), email: email.clone() };
-            match clients.typed.start_claim().body(body).send().run().await {
+            match claim::start_claim_with(&clients.typed, Token::new(token), &email).await {
                 Ok(attempt) => {
                     let text = summary::claim_started(&email, &attempt);
                     result::ok(tool, to_json(&attempt), Some(text))

@@ -91,8 +91,6 @@ async fn an_inferred_status_answering_201_gives_the_body() {
 
 #[tokio::test]
 async fn an_inferred_status_answering_204_is_done_without_a_body() {
-    // `opentrain_claim_account` goes through the typed client, which has no code to show for a
-    // body-less answer and reports it as an error; every other tool passes the answer on.
     for (tool, args, method, path, _) in inferred().into_iter().filter(|t| t.0 != "opentrain_claim_account") {
         let world = World::with_env_token("ot_pat_env").await;
         world
@@ -106,5 +104,27 @@ async fn an_inferred_status_answering_204_is_done_without_a_body() {
         let r = call(&client, tool, args).await;
         assert!(!is_error(&r), "{tool}: 204 is success: {}", text(&r));
         assert!(structured(&r).is_object(), "{tool}: structuredContent stays an object");
+        // Done, and nothing more: no field of a body that never came is summarised.
+        assert!(text(&r).contains("done. The API answered success with no body"), "{tool}: {}", text(&r));
+        assert_eq!(structured(&r), json!({"result": null}), "{tool}");
     }
+}
+
+#[tokio::test]
+async fn a_claim_started_without_a_body_says_there_is_no_user_code() {
+    let (tool, args, method, path, _) =
+        inferred().into_iter().find(|t| t.0 == "opentrain_claim_account").expect("claim");
+    let world = World::with_env_token("ot_pat_env").await;
+    world
+        .api
+        .mock_async(move |when, then| {
+            when.method(method).path(path);
+            then.status(204);
+        })
+        .await;
+    let client = world.client().await;
+    let r = call(&client, tool, args).await;
+    // The human needs the code to claim: no code is made up and none is promised.
+    assert!(is_error(&r), "{tool}: a claim with no user code cannot go on: {}", text(&r));
+    assert!(text(&r).contains("no user code"), "{}", text(&r));
 }

@@ -149,8 +149,16 @@ async fn messages_policy_unread_and_team_invites() {
     let agent = claimed_agent(&sandbox, "owner@team.example").await;
     let c = rec.client(Some(agent.token.clone()));
     let (_, proposals) = published_job(&agent, "Label 800 Arabic tweets, $0.05 per label, 1 labeler.").await;
-    let conv = c.start_proposal_conversation().proposal_id(&proposals[0]).send().run().await.expect("conversation");
-    let again = c.start_proposal_conversation().proposal_id(&proposals[0]).send().run().await.expect("again");
+    let conv = c
+        .start_proposal_conversation()
+        .proposal_id(&proposals[0])
+        .send()
+        .run()
+        .await
+        .expect("conversation")
+        .expect("a body");
+    let again =
+        c.start_proposal_conversation().proposal_id(&proposals[0]).send().run().await.expect("again").expect("a body");
     assert_eq!((again.created, &again.conversation_id), (Some(false), &conv.conversation_id));
 
     let send = |content: &str| {
@@ -199,11 +207,23 @@ async fn messages_policy_unread_and_team_invites() {
 
     let invite =
         |email: &str| c.invite_team_member().body(types::InviteTeamMemberRequest { email: email.into() }).send();
-    assert_eq!(invite("new@team.example").run().await.expect("invite").status.to_string(), "invite_created");
-    assert_eq!(invite("new@team.example").run().await.expect("invite").status.to_string(), "invite_created");
-    assert_eq!(invite("owner@team.example").run().await.expect("owner").status.to_string(), "already_member");
+    assert_eq!(
+        invite("new@team.example").run().await.expect("invite").expect("a body").status.to_string(),
+        "invite_created"
+    );
+    assert_eq!(
+        invite("new@team.example").run().await.expect("invite").expect("a body").status.to_string(),
+        "invite_created"
+    );
+    assert_eq!(
+        invite("owner@team.example").run().await.expect("owner").expect("a body").status.to_string(),
+        "already_member"
+    );
     claimed_agent(&sandbox, "other@team.example").await;
-    assert_eq!(invite("other@team.example").run().await.expect("existing user").status.to_string(), "member_added");
+    assert_eq!(
+        invite("other@team.example").run().await.expect("existing user").expect("a body").status.to_string(),
+        "member_added"
+    );
     let team = c.get_team().send().run().await.expect("team").team;
     assert_eq!((team.members.len(), team.invites.len()), (2, 1));
     rec.check_all();
@@ -242,8 +262,8 @@ async fn the_claim_token_is_delivered_once_and_an_old_code_page_dies() {
             .body(types::StartClaimRequest { claim_token: claim.clone(), email: "once@example.com".into() })
             .send()
     };
-    let old = start_claim().run().await.expect("first attempt");
-    let new = start_claim().run().await.expect("restart with a new code");
+    let old = start_claim().run().await.expect("first attempt").expect("a body");
+    let new = start_claim().run().await.expect("restart with a new code").expect("a body");
     assert_ne!(old.verification_uri, new.verification_uri);
     let page = human.get(&old.verification_uri).await.expect("page");
     assert_eq!(page.status, 404, "a restarted ceremony invalidates the old link");

@@ -420,7 +420,8 @@ async fn opentrain_sandbox_writes_its_state_on_sigterm() {
         .send()
         .run()
         .await
-        .expect("start claim");
+        .expect("start claim")
+        .expect("a body");
     let human = Human::sign_in(&sign_in_link(stderr).await).await.expect("sign in");
     human.claim(&attempt).await.expect("claim");
     // The last change lands right before the signal, inside the writer's 100 ms debounce.

@@ -18,7 +18,7 @@ async fn every_operation_answers_as_the_spec_says() {
 
     // auth
     anon.get_oauth_protected_resource().send().run().await.expect("protected resource");
-    let meta = anon.get_oauth_authorization_server().send().run().await.expect("authorization server");
+    let meta = anon.get_oauth_authorization_server().send().run().await.expect("authorization server").expect("a body");
     assert!(meta.agent_auth.is_some());
     let reg = anon.register_agent().body(types::RegisterAgentRequest::default()).send().run().await.expect("register");
     let claim = reg.claim_token.clone().expect("claim token");
@@ -28,7 +28,8 @@ async fn every_operation_answers_as_the_spec_says() {
         .send()
         .run()
         .await
-        .expect("claim");
+        .expect("claim")
+        .expect("a body");
     human.claim(&attempt).await.expect("claim");
     let post = anon
         .poll_agent_token()
@@ -103,7 +104,14 @@ async fn every_operation_answers_as_the_spec_says() {
     c.get_proposal_interview().proposal_id(&proposals[0]).send().run().await.expect("interview");
     let who = detail.candidate.and_then(|cd| cd.profile_slug).expect("slug");
     c.get_freelancer_profile().id_or_slug(&who).send().run().await.expect("profile");
-    let conv = c.start_proposal_conversation().proposal_id(&proposals[0]).send().run().await.expect("conversation");
+    let conv = c
+        .start_proposal_conversation()
+        .proposal_id(&proposals[0])
+        .send()
+        .run()
+        .await
+        .expect("conversation")
+        .expect("a body");
 
     // messages and team
     c.send_message()
@@ -127,7 +135,8 @@ async fn every_operation_answers_as_the_spec_says() {
         .send()
         .run()
         .await
-        .expect("team invite");
+        .expect("team invite")
+        .expect("a body");
     assert_eq!(invited.status.to_string(), "invite_created");
 
     // credits

@@ -79,7 +79,8 @@ async fn the_whole_lifecycle_through_the_library() {
             patch.insert(key, value);
         }
         let body: types::JobFieldPatch = serde_json::from_value(Value::Object(patch)).expect("patch");
-        let updated = c.update_job_draft().job_id(&draft.job_id).body(body).send().run().await.expect("patch");
+        let updated =
+            c.update_job_draft().job_id(&draft.job_id).body(body).send().run().await.expect("patch").expect("a body");
         let v = updated.validation.expect("validation");
         if v.publish_ready {
             break;
@@ -168,7 +169,14 @@ async fn the_whole_lifecycle_through_the_library() {
     assert_eq!(paid.status.to_string(), "COMPLETED");
 
     // Message the candidate before hiring; the reply arrives unread.
-    let conv = c.start_proposal_conversation().proposal_id(&best.id).send().run().await.expect("conversation");
+    let conv = c
+        .start_proposal_conversation()
+        .proposal_id(&best.id)
+        .send()
+        .run()
+        .await
+        .expect("conversation")
+        .expect("a body");
     assert_eq!(conv.created, Some(true));
     c.send_message()
         .body(types::SendMessageRequest {

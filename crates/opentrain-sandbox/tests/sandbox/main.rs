@@ -60,7 +60,8 @@ pub async fn claimed_agent(sandbox: &Sandbox, email: &str) -> Agent {
         .send()
         .run()
         .await
-        .expect("start claim");
+        .expect("start claim")
+        .expect("a body");
     let human = sandbox.human().await.expect("the human signs in");
     human.claim(&attempt).await.expect("claim");
     let post = match opentrain::claim::poll_once(&anon, &claim).await.expect("poll") {
@@ -88,7 +89,8 @@ pub async fn published_job(agent: &Agent, text: &str) -> (String, Vec<String>) {
         data_volume_unit: Some(types::JobDataVolumeUnitKnown::NumberOfFiles.into()),
         ..Default::default()
     };
-    let updated = c.update_job_draft().job_id(&draft.job_id).body(patch).send().run().await.expect("patch");
+    let updated =
+        c.update_job_draft().job_id(&draft.job_id).body(patch).send().run().await.expect("patch").expect("a body");
     assert!(updated.validation.as_ref().is_some_and(|v| v.publish_ready), "{updated:?}");
     c.publish_job().id(&draft.job_id).send().run().await.expect("publish");
     let list = c.list_job_proposals().id(&draft.job_id).send().run().await.expect("proposals");
