@@ -8,6 +8,7 @@ mod errors;
 mod lenient;
 mod pagination;
 mod requires;
+mod tls;
 mod transport;
 mod webhook;
 mod writes;
