@@ -10,7 +10,6 @@ mod lenient;
 mod pagination;
 mod requires;
 mod retry_policy;
-mod tls;
 mod transport;
 mod webhook;
 mod webhook_limits;
