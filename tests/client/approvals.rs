@@ -59,7 +59,9 @@ async fn waits_through_pending_to_each_final_state() {
 #[tokio::test]
 async fn gives_up_at_the_timeout_with_the_last_state() {
     let server = server_answering(&["pending"]).await;
-    let wait = ApprovalWait { timeout: Duration::from_millis(40), ..fast() };
+    // Long enough for a first answer on a loaded machine (40 ms was not: the wait ended before any
+    // poll came back); the mock answers "pending" forever, so the wait still times out.
+    let wait = ApprovalWait { timeout: Duration::from_millis(1500), ..fast() };
     let err = wait_for_approval(&client(&server).0, "ap_1", &wait, |_| {}).await.expect_err("still pending");
     match err {
         Error::WaitTimedOut { last_state, .. } => assert_eq!(last_state, "pending"),

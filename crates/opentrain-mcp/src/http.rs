@@ -52,7 +52,7 @@ pub struct HttpOptions {
     /// Each request's own `Authorization: Bearer` token is its only credential.
     #[arg(long, env = "OPENTRAIN_MCP_HTTP", value_name = "ADDR")]
     pub http: Option<SocketAddr>,
-    /// The URL clients reach this server at, e.g. https://mcp.example.com (default http://ADDR):
+    /// The URL clients reach this server at, e.g. `https://mcp.example.com` (default `http://ADDR`):
     /// names the resource in the OAuth metadata, and its host and origin are allowed.
     #[arg(long, env = "OPENTRAIN_MCP_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
@@ -60,7 +60,7 @@ pub struct HttpOptions {
     /// else any host (set this when exposing the server).
     #[arg(long, env = "OPENTRAIN_MCP_ALLOWED_HOSTS", value_delimiter = ',', value_name = "HOST,...")]
     pub allowed_hosts: Vec<String>,
-    /// Browser origins allowed to call (comma-separated, e.g. https://app.example.com:443). A
+    /// Browser origins allowed to call (comma-separated, e.g. `https://app.example.com:443`). A
     /// request with any other `Origin` gets 403. Default: the public URL's origin only.
     #[arg(long, env = "OPENTRAIN_MCP_ALLOWED_ORIGINS", value_delimiter = ',', value_name = "ORIGIN,...")]
     pub allowed_origins: Vec<String>,
