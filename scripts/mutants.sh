@@ -7,6 +7,11 @@
 # Usage: scripts/mutants.sh [sdk|mcp|all] [extra cargo-mutants flags...]
 #   MUTANTS_OUT      where the mutants.out directories go (default target/mutants)
 #   MUTANTS_TIMEOUT  seconds a test run may take before the mutant counts as a timeout (default 300)
+#   MUTANTS_JOBS     mutants built and tested at once (default 1, in place); above 1 each job works
+#                    in its own copy of the tree and of target/ (about 6 GB each), so the tree can be
+#                    edited meanwhile. The client suite mostly waits on sockets and deadlines, so 2
+#                    jobs on 2 cores about halve the run.
+#   RUST_TEST_THREADS  test threads per suite; the suites are wait-bound, 8 halves each test run.
 # Examples:
 #   scripts/mutants.sh all                                  # the whole run
 #   scripts/mutants.sh sdk --shard 0/10 --sharding round-robin   # a uniform 1-in-10 sample
@@ -28,8 +33,18 @@ if ! command -v cargo-mutants >/dev/null; then
     cargo install --locked cargo-mutants
 fi
 
-# In place means one job at a time (cargo-mutants refuses --jobs with it): one tree, one target.
-common=(--in-place --timeout "$timeout" --build-timeout 1800 --baseline skip --no-shuffle)
+jobs=${MUTANTS_JOBS:-1}
+export RUST_TEST_THREADS=${RUST_TEST_THREADS:-8}
+
+common=(--timeout "$timeout" --build-timeout 1800 --baseline skip --no-shuffle)
+if [ "$jobs" -gt 1 ]; then
+    # Copies, each starting from this tree's warm target/ (a cold build per job would take longer
+    # than many mutants).
+    common+=(--jobs "$jobs" --copy-target=true)
+else
+    # In place means one job at a time (cargo-mutants refuses --jobs with it): one tree, one target.
+    common+=(--in-place)
+fi
 
 sdk_files=(src/call.rs src/error.rs src/credentials.rs src/paginate.rs src/claim.rs src/approvals.rs
     src/webhook.rs src/redact.rs src/open_enum.rs)
