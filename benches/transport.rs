@@ -222,7 +222,8 @@ impl Bare {
     fn new(base: &str) -> Self {
         // Same client settings as `ClientBuilder::build`: a per-request timeout arms a timer on
         // every call, so leaving it out would flatter the bare side.
-        let http = reqwest::Client::builder()
+        let http = opentrain::http_client_builder()
+            .expect("tls")
             .user_agent(opentrain::USER_AGENT)
             .timeout(opentrain::DEFAULT_TIMEOUT)
             .connect_timeout(Duration::from_secs(10))

@@ -199,7 +199,7 @@ impl ClientBuilder {
         let base = normalize_base_url(self.base_url.as_deref().unwrap_or(crate::DEFAULT_BASE_URL))?;
         // Never follow a redirect: reqwest would turn a POST into a GET that "succeeds", or re-send
         // a body holding a claim token to whatever host `Location` names. A 3xx becomes an error.
-        let http = reqwest::Client::builder()
+        let http = http_client_builder()?
             .user_agent(USER_AGENT)
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(self.timeout.min(Duration::from_secs(10)))
@@ -209,6 +209,49 @@ impl ClientBuilder {
         self.inner.timeout = self.timeout;
         Ok(Client::new_with_client(&base, http, self.inner))
     }
+}
+
+/// A `reqwest` client builder with this crate's TLS backend already in place: the one way to
+/// build any other `reqwest::Client` in a program that uses this crate with its default features.
+///
+/// With the default `rustls` feature reqwest is built without a crypto provider of its own (so
+/// aws-lc is not compiled), and `reqwest::Client::new()` or `Client::builder().build()` anywhere
+/// in the same program would panic for want of one. This builder carries rustls on ring, handed
+/// over preconfigured, so nothing process-wide is installed. With another TLS feature it is
+/// reqwest's plain builder.
+///
+/// ```
+/// let http = opentrain::http_client_builder()?.build()?;
+/// # drop(http);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn http_client_builder() -> Result<reqwest::ClientBuilder> {
+    tls(reqwest::Client::builder())
+}
+
+/// With only the `rustls` feature, reqwest has no crypto provider of its own and would panic
+/// unless one is installed process-wide; hand it a TLS config on ring instead, so a library never
+/// installs global state and a failure is an error, not a panic. Verification is the OS's
+/// verifier, as reqwest's own rustls setup does. No ALPN `h2`: this client speaks HTTP/1.1 only.
+#[cfg(all(feature = "rustls", not(feature = "rustls-aws-lc"), not(feature = "native-tls")))]
+fn tls(builder: reqwest::ClientBuilder) -> Result<reqwest::ClientBuilder> {
+    let invalid = |e: rustls::Error| ConfigError::Invalid { what: "TLS (rustls on ring)", reason: e.to_string() };
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier = rustls_platform_verifier::Verifier::new(provider.clone()).map_err(invalid)?;
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(invalid)?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(builder.tls_backend_preconfigured(config))
+}
+
+/// Any other backend (native-tls, rustls on aws-lc, or none: http:// only) is reqwest's own.
+#[cfg(not(all(feature = "rustls", not(feature = "rustls-aws-lc"), not(feature = "native-tls"))))]
+fn tls(builder: reqwest::ClientBuilder) -> Result<reqwest::ClientBuilder> {
+    Ok(builder)
 }
 
 impl Client {

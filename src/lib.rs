@@ -35,7 +35,7 @@ pub mod webhook;
 pub use call::{AttemptEvent, RetryEvent, RetryPolicy, Run, current_deadline, within};
 pub use client::{
     AttemptObserver, ClientBuilder, DEFAULT_DEADLINE, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Inner,
-    RetryObserver, USER_AGENT,
+    RetryObserver, USER_AGENT, http_client_builder,
 };
 pub use credentials::{CredentialsFile, DEFAULT_BASE_URL, Resolver, Token};
 pub use error::{ApiError, ConfigError, Error, IntoError, OAuthError, Result};

@@ -10,6 +10,7 @@ mod lenient;
 mod pagination;
 mod requires;
 mod retry_policy;
+mod tls;
 mod transport;
 mod webhook;
 mod webhook_limits;

@@ -225,7 +225,7 @@ enum Conn {
 
 impl Conn {
     async fn open(ours: bool, url: &str) -> Self {
-        let client = reqwest::Client::builder().tcp_nodelay(true).build().expect("client");
+        let client = opentrain::http_client_builder().expect("tls").tcp_nodelay(true).build().expect("client");
         if ours {
             return Conn::Ours { client, url: url.to_string() };
         }

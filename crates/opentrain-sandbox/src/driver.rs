@@ -46,6 +46,9 @@ pub enum HumanError {
     /// 127.0.0.1, so its session cookie cannot travel anywhere else).
     #[error("not a sandbox link on 127.0.0.1 or localhost: {0}")]
     Link(String),
+    /// The browser could not be set up (its HTTP client did not build).
+    #[error("start the browser: {0}")]
+    Browser(#[from] opentrain::Error),
 }
 
 /// A page as the human's browser received it.
@@ -150,7 +153,7 @@ impl Human {
         let base = loopback_origin(link).ok_or_else(|| HumanError::Link(link.to_string()))?;
         // No proxy may see (or break) traffic to 127.0.0.1, and no redirect is followed blindly:
         // the sign-in answer carries the cookie on the redirect itself.
-        let http = reqwest::Client::builder()
+        let http = opentrain::http_client_builder()?
             .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(30))

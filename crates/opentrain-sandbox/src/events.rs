@@ -266,13 +266,15 @@ async fn delete_webhook(AxState(app): AxState<App>, Path(id): Path<String>, req:
 /// Sends queued deliveries, each on its own task so one slow receiver delays no other.
 pub(crate) async fn delivery_worker(app: App, mut rx: UnboundedReceiver<Delivery>) {
     // No proxy and no redirects: a delivery must reach the loopback URL and nothing else.
-    let client = match reqwest::Client::builder()
-        .no_proxy()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(10))
-        .user_agent("OpenTrain-Webhooks/1.0")
-        .build()
-    {
+    let built = opentrain::http_client_builder().and_then(|b| {
+        b.no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(10))
+            .user_agent("OpenTrain-Webhooks/1.0")
+            .build()
+            .map_err(|e| opentrain::ConfigError::Invalid { what: "webhook client", reason: e.to_string() }.into())
+    });
+    let client = match built {
         Ok(c) => c,
         Err(e) => {
             eprintln!("opentrain sandbox: webhook deliveries disabled: {e}");

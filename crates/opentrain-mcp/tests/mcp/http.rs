@@ -47,7 +47,7 @@ impl Served {
                 sink.lock().expect("log").push(line);
             }
         });
-        Self { child, base, client: reqwest::Client::new(), log }
+        Self { child, base, client: opentrain::http_client_builder().expect("tls").build().expect("http"), log }
     }
 
     fn post(&self, token: Option<&str>, body: &Value) -> reqwest::RequestBuilder {

@@ -334,7 +334,15 @@ async fn opentrain_sandbox_serves_until_stopped_and_prints_its_url() {
     let (mut child, block) = serve_sandbox(bin, home.path(), &[]).await;
     let base = var(&block, "OPENTRAIN_API_BASE_URL");
     assert!(base.starts_with("http://127.0.0.1:"), "{base}");
-    let jobs = reqwest::get(format!("{base}/api/public/v1/jobs")).await.expect("GET").status();
+    let jobs = opentrain::http_client_builder()
+        .expect("tls")
+        .build()
+        .expect("http")
+        .get(format!("{base}/api/public/v1/jobs"))
+        .send()
+        .await
+        .expect("GET")
+        .status();
     assert_eq!(jobs.as_u16(), 200, "the tokenless search answers");
     // The person's way in is on stderr, not on the stdout an agent may be reading.
     let link = sign_in_link(child.stderr.take().expect("stderr")).await;

@@ -260,7 +260,7 @@ async fn a_person_confirms_the_hire_in_headless_chromium() {
     });
     let browser_ws = rx.recv_timeout(Duration::from_secs(30)).expect("Chromium prints its DevTools URL");
     let port = browser_ws.trim_start_matches("ws://").split(['/', ':']).nth(1).expect("port").to_string();
-    let http = reqwest::Client::builder().no_proxy().build().expect("http");
+    let http = opentrain::http_client_builder().expect("tls").no_proxy().build().expect("http");
     let targets: Vec<Value> = http
         .get(format!("http://127.0.0.1:{port}/json/list"))
         .send()

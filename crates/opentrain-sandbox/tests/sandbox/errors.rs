@@ -135,7 +135,7 @@ async fn public_api_errors_are_the_documented_envelope() {
     assert_eq!(e.status, 403);
 
     // Malformed input the typed client would refuse to send, sent through the recorder raw.
-    let http = reqwest::Client::builder().no_proxy().build().expect("http");
+    let http = opentrain::http_client_builder().expect("tls").no_proxy().build().expect("http");
     let bearer = format!("Bearer {}", agent.token.expose());
     for (method, path, body) in [
         ("GET", "/api/public/v1/credits/ledger?limit=0", None),
@@ -184,7 +184,7 @@ async fn agent_endpoints_answer_in_oauth_shape() {
     let sandbox = start(super::SandboxOptions { claim_poll_interval: Duration::from_secs(5), ..fast() }).await;
     let rec = Recorder::start(&sandbox).await;
     let anon = rec.client(None);
-    let http = reqwest::Client::builder().no_proxy().build().expect("http");
+    let http = opentrain::http_client_builder().expect("tls").no_proxy().build().expect("http");
     let form = |body: &'static str, path: &'static str| {
         http.post(format!("{}{path}", sandbox.base_url()))
             .header("content-type", "application/x-www-form-urlencoded")

@@ -301,7 +301,15 @@ async fn a_sign_in_link_works_once_and_stays_out_of_the_state_file() {
     let page = human.get("/account").await.expect("account");
     assert_eq!(page.status, 200);
     // Frames from elsewhere cannot overlay the buttons (clickjacking).
-    let res = reqwest::Client::builder().no_proxy().build().expect("http").get(&link).send().await.expect("get");
+    let res = opentrain::http_client_builder()
+        .expect("tls")
+        .no_proxy()
+        .build()
+        .expect("http")
+        .get(&link)
+        .send()
+        .await
+        .expect("get");
     assert_eq!(res.status().as_u16(), 403);
     assert_eq!(res.headers().get("x-frame-options").and_then(|v| v.to_str().ok()), Some("DENY"));
     let _ = claimed_agent(&sandbox, "state@example.com").await;

@@ -213,7 +213,7 @@ impl Recorder {
         let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let fwd = Forward {
             target: sandbox.base_url().to_string(),
-            http: reqwest::Client::builder().no_proxy().build().expect("http"),
+            http: opentrain::http_client_builder().expect("tls").no_proxy().build().expect("http"),
             log: log.clone(),
         };
         let app = axum::Router::new().fallback(forward).with_state(fwd);
