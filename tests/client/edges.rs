@@ -1,24 +1,18 @@
 //! The transport at its edges: redirects, deadlines, oversized bodies, route-changing path
 //! parameters and writes whose outcome is unknown, against fault-injecting local servers.
 
-use std::{
-    sync::{
-        Arc,
-        atomic::{AtomicUsize, Ordering},
-    },
-    time::Duration,
-};
+use std::{sync::atomic::Ordering, time::Duration};
 
 use httpmock::MockServer;
 use opentrain::{Client, Error, Run, Token, raw};
 use opentrain_httpmock::operations::{GetAuthMeWhen, GetCreditTopUpWhen, PollAgentTokenWhen, SendMessageWhen};
 use serde_json::json;
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::{TcpListener, TcpStream},
-};
 
-use super::{Reply, calls, client, strays};
+use super::{
+    Reply, calls, client,
+    fault::{Fault, fault_server},
+    strays,
+};
 
 const SEND: &str = "/api/public/v1/messages";
 const ME: &str = "/api/public/v1/auth/me";
@@ -29,86 +23,6 @@ fn message() -> opentrain::types::builder::SendMessageRequest {
 
 fn me_body() -> serde_json::Value {
     json!({"actor": {"userId": "u_1"}, "token": {"id": "t_1", "scopes": []}, "account": {"kind": "employer_organization"}})
-}
-
-/// A local server that counts requests and does `then` with each connection once the request
-/// head (and its announced body) has been read.
-async fn fault_server(then: Fault) -> (String, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let seen = Arc::new(AtomicUsize::new(0));
-    let count = seen.clone();
-    tokio::spawn(async move {
-        while let Ok((mut sock, _)) = listener.accept().await {
-            let count = count.clone();
-            let then = then.clone();
-            tokio::spawn(async move {
-                if read_request(&mut sock).await {
-                    count.fetch_add(1, Ordering::SeqCst);
-                }
-                match then {
-                    // Hold the connection open and answer nothing.
-                    Fault::Stall => {
-                        let _ = sock.read(&mut [0u8; 1]).await;
-                        std::future::pending::<()>().await;
-                    }
-                    Fault::Reset => {
-                        // Zero linger: closing sends RST, a reset rather than an orderly end.
-                        let _ = sock.set_zero_linger();
-                        drop(sock);
-                    }
-                    Fault::Chunked { total } => {
-                        let head =
-                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
-                        if sock.write_all(head.as_bytes()).await.is_err() {
-                            return;
-                        }
-                        let chunk = vec![b' '; 64 * 1024];
-                        let mut sent = 0;
-                        while sent < total {
-                            let frame = [format!("{:x}\r\n", chunk.len()).as_bytes(), &chunk, b"\r\n"].concat();
-                            if sock.write_all(&frame).await.is_err() {
-                                return;
-                            }
-                            sent += chunk.len();
-                        }
-                        let _ = sock.write_all(b"0\r\n\r\n").await;
-                    }
-                }
-            });
-        }
-    });
-    (base, seen)
-}
-
-#[derive(Clone)]
-enum Fault {
-    Stall,
-    Reset,
-    Chunked { total: usize },
-}
-
-/// Reads one request (head and Content-Length body); false if the peer went away first.
-async fn read_request(sock: &mut TcpStream) -> bool {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    loop {
-        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
-            let len: usize = head
-                .lines()
-                .find_map(|l| l.strip_prefix("content-length:"))
-                .and_then(|v| v.trim().parse().ok())
-                .unwrap_or(0);
-            if buf.len() >= end + 4 + len {
-                return true;
-            }
-        }
-        match sock.read(&mut chunk).await {
-            Ok(0) | Err(_) => return false,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-    }
 }
 
 fn client_for(base: &str) -> opentrain::ClientBuilder {

@@ -6,6 +6,7 @@ mod credentials;
 mod credentials_presence;
 mod edges;
 mod errors;
+mod fault;
 mod lenient;
 mod pagination;
 mod requires;

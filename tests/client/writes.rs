@@ -4,13 +4,7 @@
 //! transport error's text is masked. Raw tokio listeners on 127.0.0.1 do what httpmock cannot:
 //! read the request, then reset the connection or never answer.
 
-use std::{
-    sync::{
-        Arc,
-        atomic::{AtomicUsize, Ordering},
-    },
-    time::Duration,
-};
+use std::{sync::atomic::Ordering, time::Duration};
 
 use httpmock::MockServer;
 use opentrain::{
@@ -20,82 +14,13 @@ use opentrain::{
 };
 use opentrain_httpmock::operations::GetAuthMeWhen;
 use serde_json::{Map, json};
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::{TcpListener, TcpStream},
-    sync::mpsc,
+use tokio::sync::mpsc;
+
+use super::{
+    Reply, calls,
+    fault::{Fault, fault_server},
+    strays,
 };
-
-use super::{Reply, calls, strays};
-
-/// What the server does with a connection once it has read a whole request.
-#[derive(Clone, Copy)]
-enum Then {
-    /// Reset it (RST): the request arrived, no answer will.
-    Reset,
-    /// Keep it open and never answer.
-    Stall,
-    /// Reset the first request, answer the next ones with 200 and a valid `auth/me` body.
-    ResetOnceThenAnswer,
-}
-
-/// A server on 127.0.0.1 that counts the requests that reached it whole.
-async fn server(then: Then) -> (String, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let seen = Arc::new(AtomicUsize::new(0));
-    let count = seen.clone();
-    tokio::spawn(async move {
-        while let Ok((mut sock, _)) = listener.accept().await {
-            let count = count.clone();
-            tokio::spawn(async move {
-                // One connection may carry several requests (keep-alive).
-                while read_request(&mut sock).await {
-                    let n = count.fetch_add(1, Ordering::SeqCst) + 1;
-                    match then {
-                        Then::Stall => std::future::pending::<()>().await,
-                        Then::ResetOnceThenAnswer if n > 1 => {
-                            let body = json!({"actor": {"userId": "u_1"}, "token": {"id": "t_1", "scopes": []},
-                                "account": {"kind": "employer_organization"}})
-                            .to_string();
-                            let head = format!(
-                                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
-                                body.len()
-                            );
-                            if sock.write_all(format!("{head}{body}").as_bytes()).await.is_err() {
-                                return;
-                            }
-                        }
-                        Then::Reset | Then::ResetOnceThenAnswer => {
-                            // Zero linger: closing sends RST, a reset rather than an orderly end.
-                            let _ = sock.set_zero_linger();
-                            return;
-                        }
-                    }
-                }
-            });
-        }
-    });
-    (base, seen)
-}
-
-/// Reads one request (head and Content-Length body); false if the peer went away first.
-async fn read_request(sock: &mut TcpStream) -> bool {
-    let mut buf = Vec::new();
-    let mut byte = [0u8; 1];
-    // Byte by byte, so nothing of a following keep-alive request is swallowed.
-    while !buf.ends_with(b"\r\n\r\n") {
-        match sock.read(&mut byte).await {
-            Ok(0) | Err(_) => return false,
-            Ok(_) => buf.push(byte[0]),
-        }
-    }
-    let head = String::from_utf8_lossy(&buf).to_ascii_lowercase();
-    let len: usize =
-        head.lines().find_map(|l| l.strip_prefix("content-length:")).and_then(|v| v.trim().parse().ok()).unwrap_or(0);
-    let mut body = vec![0u8; len];
-    sock.read_exact(&mut body).await.is_ok()
-}
 
 fn client(base: &str) -> opentrain::ClientBuilder {
     let fast = RetryPolicy { base_delay: Duration::from_millis(1), ..RetryPolicy::default() };
@@ -122,7 +47,7 @@ fn writes() -> Vec<(OperationId, raw::Args)> {
 
 #[tokio::test]
 async fn no_write_is_sent_twice_when_the_connection_is_reset_after_it_arrived() {
-    let (base, seen) = server(Then::Reset).await;
+    let (base, seen) = fault_server(Fault::Reset).await;
     let raw = raw::Client::from_typed(&client(&base).build().expect("client"));
     let writes = writes();
     assert!(writes.len() >= 20, "the spec's writes: {}", writes.len());
@@ -142,7 +67,7 @@ async fn no_write_is_sent_twice_when_the_connection_is_reset_after_it_arrived() 
 
 #[tokio::test]
 async fn no_write_is_sent_twice_when_it_times_out_after_it_arrived() {
-    let (base, seen) = server(Then::Stall).await;
+    let (base, seen) = fault_server(Fault::Stall).await;
     let raw = raw::Client::from_typed(&client(&base).timeout(Duration::from_millis(200)).build().expect("client"));
     for (op, args) in writes() {
         let before = seen.load(Ordering::SeqCst);
@@ -160,7 +85,7 @@ async fn no_write_is_sent_twice_when_it_times_out_after_it_arrived() {
 
 #[tokio::test]
 async fn a_read_reset_after_it_arrived_is_retried_and_recovers() {
-    let (base, seen) = server(Then::ResetOnceThenAnswer).await;
+    let (base, seen) = fault_server(Fault::ResetOnceThenAnswer).await;
     let me = client(&base).build().expect("client").get_auth_me().send().run().await.expect("the retry answers");
     assert_eq!(me.actor.user_id, "u_1");
     assert_eq!(seen.load(Ordering::SeqCst), 2, "reset once, then answered");
@@ -225,13 +150,13 @@ async fn a_held_token_inside_a_transport_error_is_masked() {
         let c = client(&format!("http://127.0.0.1:{port}")).token(held).build().expect("client");
         let refused = c.get_proposal().proposal_id(secret).send().run().await.expect_err("refused");
         assert!(matches!(refused, Error::Transport { .. }), "{refused:?}");
-        let (base, _) = server(Then::Reset).await;
+        let (base, _) = fault_server(Fault::Reset).await;
         let c = client(&base).build().expect("client");
         let reset = c.get_proposal().proposal_id(secret).send().run().await.expect_err("reset");
         for err in [&refused, &reset] {
             assert!(err.to_string().contains("/api/public/v1/proposals/"), "the URL is quoted: {err}");
         }
-        let (stalled, _) = server(Then::Stall).await;
+        let (stalled, _) = fault_server(Fault::Stall).await;
         let c = client(&stalled).timeout(Duration::from_millis(100)).build().expect("client");
         let timed_out = c.get_proposal().proposal_id(secret).send().run().await.expect_err("stalled");
         for err in [refused, reset, timed_out] {
