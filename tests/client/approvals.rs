@@ -124,3 +124,21 @@ async fn co_signed_calls_come_back_as_typed_pending_approvals() {
     let second = c.end_contract().contract_id("c_2").send().run().await.expect("200");
     assert!(matches!(second, types::EndContractResult::ContractEnded(_)));
 }
+
+/// A poll that times out on the client's own request timeout, long before the wait's deadline,
+/// is a network fault reported as such: not "the human did not answer in time".
+#[tokio::test]
+async fn a_poll_timing_out_before_the_deadline_is_a_timeout_not_an_expired_wait() {
+    let (base, seen) = super::fault::fault_server(super::fault::Fault::Stall).await;
+    let client = opentrain::Client::builder()
+        .base_url(base)
+        .token(opentrain::Token::new("ot_pat_test_secret"))
+        .retry(opentrain::RetryPolicy::none())
+        .timeout(Duration::from_millis(200))
+        .build()
+        .expect("client");
+    let wait = ApprovalWait { timeout: Duration::from_secs(60), ..fast() };
+    let err = wait_for_approval(&client, "ap_1", &wait, |_| {}).await.expect_err("the poll times out");
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 1, "one poll, not retried");
+}
