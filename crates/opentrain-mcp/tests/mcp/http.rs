@@ -221,6 +221,53 @@ async fn concurrent_tenants_each_reach_the_api_with_their_own_token() {
     );
 }
 
+/// The stateless 2026-07-28 protocol over HTTP: no `initialize`, the version and client details
+/// ride in each request's `_meta` and header, and a call still uses that request's own token.
+#[tokio::test]
+async fn the_stateless_2026_07_28_protocol_works_over_http_without_initialize() {
+    let world = World::new().await;
+    let credits = credits_for(&world, "ot_pat_tenant_stateless", "stateless");
+    let served = Served::start(&world, &[]).await;
+    let meta = json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientInfo": {"name": "raw", "version": "1"}
+    });
+    // This protocol's clients also name the method (and the tool) in headers, which rmcp checks
+    // against the body: a load balancer can route on them without parsing JSON.
+    let send = |id: u64, method: &str, params: Value, token: Option<&str>| {
+        let mut r = served
+            .client
+            .post(format!("{}/mcp", served.base))
+            .header("accept", "application/json, text/event-stream")
+            .header("content-type", "application/json")
+            .header("mcp-protocol-version", "2026-07-28")
+            .header("mcp-method", method);
+        if let Some(name) = params["name"].as_str() {
+            r = r.header("mcp-name", name);
+        }
+        r = r.body(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}).to_string());
+        if let Some(t) = token {
+            r = r.header("authorization", format!("Bearer {t}"));
+        }
+        r.send()
+    };
+    let r = send(1, "server/discover", json!({"_meta": meta}), None).await.expect("discover");
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    let d = messages(r).await;
+    let versions = d[0]["result"]["supportedVersions"].to_string();
+    assert!(versions.contains("2026-07-28"), "{d:?}");
+
+    let call = json!({"_meta": meta, "name": "opentrain_get_credits", "arguments": {}});
+    let r = send(2, "tools/call", call, Some("ot_pat_tenant_stateless")).await.expect("call");
+    assert_eq!(r.status(), 200);
+    let m = messages(r).await;
+    let result = &m.last().expect("an answer")["result"];
+    assert_eq!(result["isError"], false, "{m:?}");
+    assert_eq!(result["structuredContent"]["credits"]["owner"], "stateless", "{m:?}");
+    credits.assert_calls_async(1).await;
+}
+
 #[tokio::test]
 async fn single_user_mode_serves_with_the_server_token() {
     let world = World::with_env_token("ot_pat_server_own").await;
