@@ -10,7 +10,7 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use serde_json::Value;
 
 /// Token prefixes OpenTrain issues; everything after one of them up to a delimiter is secret.
@@ -25,39 +25,63 @@ const MIN_REMEMBERED: usize = 8;
 /// that sees many tokens from growing without limit.
 const MAX_REMEMBERED: usize = 64;
 
-/// The remembered secrets, oldest first, with one matcher over them and the prefixes.
+/// The remembered secrets, oldest first, with one matcher over the prefixes and the secrets that
+/// do not start with one.
 ///
 /// Nearly every string of an API answer holds neither a prefix nor a secret; the matcher finds
 /// that in one pass over the string, where searching each pattern in turn rebuilt a search per
-/// pattern per string. It is built once per new secret (a handful per process) and shared
-/// read-only by every masking pass through an `Arc`.
+/// pattern per string. A secret that starts with a prefix needs no pattern of its own (the
+/// prefix finds it), so the OpenTrain tokens a multi-tenant server remembers, one per caller,
+/// never cost a rebuild; the matcher is rebuilt only when the set of other secrets changes. The
+/// whole is shared read-only by every masking pass through an `Arc`.
 #[derive(Debug)]
 struct Held {
-    secrets: Vec<String>,
+    secrets: Vec<Arc<str>>,
+    /// Whether every secret starts with a prefix: then a string without `_` (which every prefix
+    /// holds) needs no search at all, and most strings of an answer have none.
+    all_prefixed: bool,
     /// `None` only if the matcher could not be built; every string then takes the full scan.
-    any: Option<AhoCorasick>,
+    any: Option<Arc<AhoCorasick>>,
+}
+
+/// Whether a text holding `secret` is found by the prefixes alone.
+fn prefixed(secret: &str) -> bool {
+    PREFIXES.iter().any(|p| secret.starts_with(p))
+}
+
+fn matcher<'a>(unshaped: impl Iterator<Item = &'a Arc<str>>) -> Option<Arc<AhoCorasick>> {
+    let patterns: Vec<&[u8]> = PREFIXES.iter().map(|p| p.as_bytes()).chain(unshaped.map(|s| s.as_bytes())).collect();
+    // Far quicker to build than the DFA with many secrets; the prefilter does most of the search.
+    AhoCorasick::builder().kind(Some(AhoCorasickKind::ContiguousNFA)).build(patterns).ok().map(Arc::new)
 }
 
 impl Held {
-    fn of(secrets: Vec<String>) -> Self {
-        let any =
-            AhoCorasick::new(PREFIXES.iter().map(|p| p.as_bytes()).chain(secrets.iter().map(String::as_bytes))).ok();
-        Self { secrets, any }
+    fn of(secrets: Vec<Arc<str>>) -> Self {
+        let any = matcher(secrets.iter().filter(|s| !prefixed(s)));
+        let all_prefixed = secrets.iter().all(|s| prefixed(s));
+        Self { secrets, all_prefixed, any }
     }
 
     /// These secrets with `secret` added (the oldest forgotten past the bound), or `None` when it
     /// is already held.
     fn remembering(&self, secret: &str) -> Option<Self> {
-        if self.secrets.iter().any(|s| s == secret) {
+        if self.secrets.iter().any(|s| &**s == secret) {
             return None;
         }
         let skip = (self.secrets.len() + 1).saturating_sub(MAX_REMEMBERED);
-        let secrets = self.secrets.iter().skip(skip).cloned().chain([secret.to_string()]).collect();
+        let secrets: Vec<Arc<str>> = self.secrets.iter().skip(skip).cloned().chain([Arc::from(secret)]).collect();
+        let unshaped = |list: &[Arc<str>]| list.iter().filter(|s| !prefixed(s)).cloned().collect::<Vec<_>>();
+        if unshaped(&secrets) == unshaped(&self.secrets) {
+            return Some(Self { secrets, all_prefixed: self.all_prefixed, any: self.any.clone() });
+        }
         Some(Self::of(secrets))
     }
 
     /// Whether `text` may need masking: it holds a prefix or a remembered secret.
     fn touches(&self, text: &str) -> bool {
+        if self.all_prefixed && !text.contains('_') {
+            return false;
+        }
         self.any.as_ref().is_none_or(|m| m.is_match(text))
     }
 }
@@ -147,8 +171,8 @@ impl<'a> Masker<'a> {
         let mut text = text.to_string();
         let shown = self.held.secrets.iter().filter(|s| !self.keep.iter().any(|k| s.starts_with(k)));
         for secret in shown {
-            if text.contains(secret.as_str()) {
-                text = text.replace(secret.as_str(), &mask(secret));
+            if text.contains(&**secret) {
+                text = text.replace(&**secret, &mask(secret));
             }
         }
         self.shaped(&text)
@@ -258,11 +282,11 @@ mod tests {
 
     /// The masking as it was before the one-pass matcher: every held secret searched in turn,
     /// then the prefixes. The matcher must only make this faster, never change what it masks.
-    fn sequential(text: &str, held: &[String], keep: &[&str]) -> String {
+    fn sequential(text: &str, held: &[Arc<str>], keep: &[&str]) -> String {
         let mut text = text.to_string();
         for secret in held.iter().filter(|s| !keep.iter().any(|k| s.starts_with(k))) {
-            if text.contains(secret.as_str()) {
-                text = text.replace(secret.as_str(), &mask(secret));
+            if text.contains(&**secret) {
+                text = text.replace(&**secret, &mask(secret));
             }
         }
         Masker { held: Arc::new(Held::of(Vec::new())), keep }.shaped(&text)
@@ -312,7 +336,7 @@ mod tests {
     #[test]
     fn the_oldest_secret_is_forgotten_and_no_longer_matched() {
         // A local set, not the process's: forgetting must not race the other tests.
-        let mut held = Held::of(vec!["first-secret-0".to_string()]);
+        let mut held = Held::of(vec![Arc::from("first-secret-0")]);
         assert!(held.remembering("first-secret-0").is_none(), "a held secret is not added twice");
         for i in 1..MAX_REMEMBERED {
             held = held.remembering(&format!("later-secret-{i:02}")).unwrap_or_else(|| panic!("{i} is new"));
@@ -323,5 +347,29 @@ mod tests {
         assert!(!held.touches("xx first-secret-0 xx"), "forgotten");
         assert!(held.touches("xx later-secret-01 xx") && held.touches("one-too-many") && held.touches("ot_pat_"));
         assert!(!held.touches("nothing here"));
+    }
+
+    #[test]
+    fn every_prefix_holds_the_underscore_the_quick_check_looks_for() {
+        assert!(PREFIXES.iter().all(|p| p.contains('_')));
+        let held = Held::of(Vec::new());
+        assert!(!held.touches("PAY-PER-LABEL job-001") && held.touches("PAY_PER_LABEL whsec_1"));
+        let odd = held.remembering("no-underscore-secret").unwrap_or_else(|| panic!("new"));
+        assert!(odd.touches("see no-underscore-secret"), "an other-shaped secret is searched for everywhere");
+    }
+
+    #[test]
+    fn prefixed_secrets_share_the_matcher_and_others_get_their_own() {
+        let held = Held::of(vec![Arc::from("odd-shaped-secret-1")]);
+        let same = |a: &Held, b: &Held| match (&a.any, &b.any) {
+            (Some(x), Some(y)) => Arc::ptr_eq(x, y),
+            _ => false,
+        };
+        let tenant = held.remembering("ot_pat_tenant_token_1").unwrap_or_else(|| panic!("new"));
+        assert!(same(&held, &tenant), "a prefixed token is found by its prefix: no rebuild");
+        assert!(tenant.touches("echo ot_pat_tenant_token_1") && tenant.touches("odd-shaped-secret-1"));
+        let odd = tenant.remembering("another-odd-secret").unwrap_or_else(|| panic!("new"));
+        assert!(!same(&tenant, &odd) && odd.touches("x another-odd-secret x"));
+        assert_eq!(odd.secrets.len(), 3);
     }
 }
