@@ -25,47 +25,15 @@ use std::{
 use futures::{StreamExt, channel::mpsc};
 use serde_json::{Value, json};
 
-#[path = "../../../benches/support/loopback.rs"]
-mod loopback;
-use loopback::{Answer, response};
+#[path = "support/api.rs"]
+mod api;
+use api::start_api;
 
 const BIN: &str = env!("CARGO_BIN_EXE_opentrain-mcp");
 const SPEC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi.yaml");
 const WARMUP: usize = 100;
 const SERIAL_CALLS: usize = 500;
 const CALLS_PER_CLIENT: usize = 40;
-
-struct Routes {
-    jobs: Vec<u8>,
-    not_found: Vec<u8>,
-}
-
-impl Answer for Routes {
-    fn answer(&self, head: &[u8]) -> &[u8] {
-        let head = String::from_utf8_lossy(head);
-        let target = head.split(' ').nth(1).unwrap_or_default();
-        if head.starts_with("GET ") && target.split('?').next() == Some("/api/public/v1/jobs") {
-            &self.jobs
-        } else {
-            &self.not_found
-        }
-    }
-}
-
-fn start_api() -> String {
-    let jobs: Vec<Value> = (0..50)
-        .map(|i| {
-            json!({"id": format!("job-{i:03}"), "title": format!("Label Spanish tweets, batch {i}"),
-                "status": "OPEN", "payType": "PAY_PER_LABEL", "country": "ES", "language": "Spanish",
-                "createdAt": "2026-01-01T00:00:00.000Z", "jobUrl": format!("https://app.opentrain.ai/jobs/job-{i:03}")})
-        })
-        .collect();
-    let routes = Routes {
-        jobs: response("200 OK", &json!({"jobs": jobs, "nextCursor": "c2", "generatedAt": "2026-01-01T00:00:00Z"})),
-        not_found: response("404 Not Found", &json!({"error": "no such route", "code": "NOT_FOUND"})),
-    };
-    loopback::start(vec![routes]).remove(0)
-}
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
