@@ -11,6 +11,7 @@
 //! `initialize`, `tools/list`, `server/discover`, `ping` and the tokenless tools (register,
 //! claim, search) work without one, so a client can discover the server and onboard through it.
 
+pub mod log;
 pub mod metrics;
 pub mod tenant;
 
@@ -388,16 +389,23 @@ where
 }
 
 /// Sets up stderr logging for the HTTP face (text, or JSON with `--log-json`) at `level` (info
-/// when `None`, see `--log-level`).
-pub fn init_logging(json: bool, level: Option<LevelFilter>) {
+/// when `None`, see `--log-level`). Lines are written in batches ([`log`]); keep the returned
+/// guard until the process is done logging, since dropping it writes what is left.
+pub fn init_logging(json: bool, level: Option<LevelFilter>) -> Option<log::Flush> {
+    let Ok((writer, flush)) = log::batched(std::io::stderr()) else {
+        // No thread to spare: every line is its own write, as before batching.
+        let _ = tracing::subscriber::set_global_default(logger(json, level, std::io::stderr));
+        return None;
+    };
     // A second initialisation (tests in one process) keeps the first.
-    let _ = tracing::subscriber::set_global_default(logger(json, level, std::io::stderr));
+    let _ = tracing::subscriber::set_global_default(logger(json, level, move || writer.clone()));
+    Some(flush)
 }
 
 /// Runs the HTTP face for `options` on a multi-threaded runtime: one process serves many
 /// users at once. Returns the exit code.
 pub fn run(options: &Options, env: Env, sandbox: Option<opentrain_sandbox::SandboxFlag>) -> std::process::ExitCode {
-    init_logging(options.http.log_json, options.http.log_level);
+    let _flush_log_at_exit = init_logging(options.http.log_json, options.http.log_level);
     let all = crate::table();
     let enabled = match filter::select(&all, options) {
         Ok(e) => e,
