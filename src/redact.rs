@@ -201,12 +201,10 @@ impl<'a> Masker<'a> {
 
     fn json(&self, v: &mut Value) {
         match v {
-            Value::String(s) => {
-                if self.held.touches(s) {
-                    let r = self.scan(s);
-                    if r != *s {
-                        *s = r;
-                    }
+            Value::String(s) if self.held.touches(s) => {
+                let r = self.scan(s);
+                if r != *s {
+                    *s = r;
                 }
             }
             Value::Array(a) => a.iter_mut().for_each(|x| self.json(x)),
