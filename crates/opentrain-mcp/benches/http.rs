@@ -3,7 +3,8 @@
 //! upstream, in one run.
 //!
 //! Per-call latency at concurrency 1 (median and p99), throughput (calls/s) and p99 at 16 and 64
-//! concurrent clients, and each server's RSS after the run (`VmRSS`, peak `VmHWM`). The call is
+//! concurrent clients, and each server's RSS after the run (`VmRSS`, peak `VmHWM`); first, the
+//! floor under both: this client's round trip to the upstream itself and to our `/healthz`. The call is
 //! a job search (50 jobs) answered by a pre-rendered keep-alive server on 127.0.0.1. Each of our
 //! clients sends stateless POSTs; each bridge client holds its own session, whose results arrive
 //! on the session's GET SSE stream (the bridge answers the POST 202).
@@ -25,47 +26,15 @@ use std::{
 use futures::{StreamExt, channel::mpsc};
 use serde_json::{Value, json};
 
-#[path = "../../../benches/support/loopback.rs"]
-mod loopback;
-use loopback::{Answer, response};
+#[path = "support/api.rs"]
+mod api;
+use api::start_api;
 
 const BIN: &str = env!("CARGO_BIN_EXE_opentrain-mcp");
 const SPEC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi.yaml");
 const WARMUP: usize = 100;
 const SERIAL_CALLS: usize = 500;
 const CALLS_PER_CLIENT: usize = 40;
-
-struct Routes {
-    jobs: Vec<u8>,
-    not_found: Vec<u8>,
-}
-
-impl Answer for Routes {
-    fn answer(&self, head: &[u8]) -> &[u8] {
-        let head = String::from_utf8_lossy(head);
-        let target = head.split(' ').nth(1).unwrap_or_default();
-        if head.starts_with("GET ") && target.split('?').next() == Some("/api/public/v1/jobs") {
-            &self.jobs
-        } else {
-            &self.not_found
-        }
-    }
-}
-
-fn start_api() -> String {
-    let jobs: Vec<Value> = (0..50)
-        .map(|i| {
-            json!({"id": format!("job-{i:03}"), "title": format!("Label Spanish tweets, batch {i}"),
-                "status": "OPEN", "payType": "PAY_PER_LABEL", "country": "ES", "language": "Spanish",
-                "createdAt": "2026-01-01T00:00:00.000Z", "jobUrl": format!("https://app.opentrain.ai/jobs/job-{i:03}")})
-        })
-        .collect();
-    let routes = Routes {
-        jobs: response("200 OK", &json!({"jobs": jobs, "nextCursor": "c2", "generatedAt": "2026-01-01T00:00:00Z"})),
-        not_found: response("404 Not Found", &json!({"error": "no such route", "code": "NOT_FOUND"})),
-    };
-    loopback::start(vec![routes]).remove(0)
-}
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
@@ -413,6 +382,31 @@ async fn measure(servers: &[(&'static str, bool, &str, &Proc)]) -> Vec<Row> {
     rows
 }
 
+/// The floor under any server's c=1 latency on this host: median round trips of this client to
+/// the upstream's job search itself (what a call forwards, one hop instead of two) and to our
+/// `/healthz` (HTTP with no MCP work), timed like the calls.
+async fn floors(api: &str, ours: &str) -> (Duration, Duration) {
+    let client = reqwest::Client::builder().tcp_nodelay(true).build().expect("client");
+    let jobs = format!("{api}/api/public/v1/jobs");
+    let health = ours.replace("/mcp", "/healthz");
+    let mut times = [Vec::with_capacity(SERIAL_CALLS), Vec::with_capacity(SERIAL_CALLS)];
+    for i in 0..WARMUP + SERIAL_CALLS {
+        for (url, t) in [&jobs, &health].into_iter().zip(times.iter_mut()) {
+            let sent = Instant::now();
+            let r = client.get(url).send().await.expect("GET");
+            assert!(r.status().is_success(), "{url}: {}", r.status());
+            let _ = r.bytes().await.expect("body");
+            if i >= WARMUP {
+                t.push(sent.elapsed());
+            }
+        }
+    }
+    let [mut a, mut b] = times;
+    a.sort();
+    b.sort();
+    (pct(&a, 0.5), pct(&b, 0.5))
+}
+
 fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg").unwrap_or_default().split(' ').take(3).collect::<Vec<_>>().join(" ")
 }
@@ -435,6 +429,12 @@ fn main() {
         Some((proc, url)) => servers.push(("openapi-mcp-server (Node)", false, url.as_str(), proc)),
         None => println!("(set OPENAPI_MCP_BRIDGE to the bridge's bin/mcp-server.js for the side-by-side figures)"),
     }
+    let (upstream, health) = runtime.block_on(floors(&api, &ours_url));
+    println!(
+        "floor: this client to the upstream's job search {:.3} ms, to our /healthz {:.3} ms (medians)",
+        ms(upstream),
+        ms(health)
+    );
     let rows = runtime.block_on(measure(&servers));
     println!("load average at end: {}", load_average());
     println!();

@@ -11,6 +11,7 @@
 //! `initialize`, `tools/list`, `server/discover`, `ping` and the tokenless tools (register,
 //! claim, search) work without one, so a client can discover the server and onboard through it.
 
+pub mod log;
 pub mod metrics;
 pub mod tenant;
 
@@ -36,6 +37,7 @@ use rmcp::{
 };
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
+use tracing::level_filters::LevelFilter;
 
 use crate::{Options, Server, Session, call, filter};
 use opentrain::{Client, credentials::Env, generated::tools::ToolDef};
@@ -77,6 +79,10 @@ pub struct HttpOptions {
     #[arg(long, env = "OPENTRAIN_MCP_LOG_JSON", action = clap::ArgAction::SetTrue,
           value_parser = clap::builder::BoolishValueParser::new())]
     pub log_json: bool,
+    /// Least severe log level written on stderr: off, error, warn, info (the default: one line per
+    /// tool call), debug or trace. Below info the per-call line costs nothing at all.
+    #[arg(long, env = "OPENTRAIN_MCP_LOG_LEVEL", value_name = "LEVEL")]
+    pub log_level: Option<LevelFilter>,
     /// UNSAFE for shared use: serve every HTTP caller with this server's own credentials
     /// (OPENTRAIN_PERSONAL_API_TOKEN or cli.json), as stdio does. Only for one person on loopback.
     #[arg(long, env = "OPENTRAIN_MCP_SINGLE_USER", action = clap::ArgAction::SetTrue,
@@ -114,8 +120,14 @@ impl Tenancy {
     pub fn observe(&self, tool: &str, result: &CallToolResult, started: Instant) {
         let elapsed = started.elapsed();
         self.metrics.observe(tool, result, elapsed);
-        tracing::info!(tool, error = result.is_error == Some(true), micros = elapsed.as_micros() as u64, "tool call");
+        log_call(tool, result.is_error == Some(true), elapsed);
     }
+}
+
+/// The one log line of a tool call: its tool, whether it failed and how long it took. The
+/// fields are computed only when info is enabled.
+fn log_call(tool: &str, error: bool, elapsed: Duration) {
+    tracing::info!(tool, error, micros = elapsed.as_micros() as u64, "tool call");
 }
 
 fn loopback_hosts() -> Vec<String> {
@@ -366,17 +378,34 @@ pub async fn serve(prepared: Prepared) -> Result<(), Box<dyn std::error::Error +
     Ok(())
 }
 
-/// Sets up stderr logging for the HTTP face (text, or JSON with `--log-json`).
-pub fn init_logging(json: bool) {
-    let builder = tracing_subscriber::fmt().with_writer(std::io::stderr).with_max_level(tracing::Level::INFO);
+/// The HTTP face's log on `writer`: text, or one JSON object per line, at `level` (info when
+/// `None`).
+fn logger<W>(json: bool, level: Option<LevelFilter>, writer: W) -> Box<dyn tracing::Subscriber + Send + Sync>
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    let builder = tracing_subscriber::fmt().with_writer(writer).with_max_level(level.unwrap_or(LevelFilter::INFO));
+    if json { Box::new(builder.json().finish()) } else { Box::new(builder.finish()) }
+}
+
+/// Sets up stderr logging for the HTTP face (text, or JSON with `--log-json`) at `level` (info
+/// when `None`, see `--log-level`). Lines are written in batches ([`log`]); keep the returned
+/// guard until the process is done logging, since dropping it writes what is left.
+pub fn init_logging(json: bool, level: Option<LevelFilter>) -> Option<log::Flush> {
+    let Ok((writer, flush)) = log::batched(std::io::stderr()) else {
+        // No thread to spare: every line is its own write, as before batching.
+        let _ = tracing::subscriber::set_global_default(logger(json, level, std::io::stderr));
+        return None;
+    };
     // A second initialisation (tests in one process) keeps the first.
-    let _ = if json { builder.json().try_init() } else { builder.try_init() };
+    let _ = tracing::subscriber::set_global_default(logger(json, level, move || writer.clone()));
+    Some(flush)
 }
 
 /// Runs the HTTP face for `options` on a multi-threaded runtime: one process serves many
 /// users at once. Returns the exit code.
 pub fn run(options: &Options, env: Env, sandbox: Option<opentrain_sandbox::SandboxFlag>) -> std::process::ExitCode {
-    init_logging(options.http.log_json);
+    let _flush_log_at_exit = init_logging(options.http.log_json, options.http.log_level);
     let all = crate::table();
     let enabled = match filter::select(&all, options) {
         Ok(e) => e,
@@ -433,6 +462,62 @@ mod tests {
             Some(("https://mcp.example.com:443".into(), "mcp.example.com".into()))
         );
         assert_eq!(url_origin("not a url"), None);
+    }
+
+    /// Collects what a logger writes.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("log buffer").extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn logged(json: bool, level: Option<LevelFilter>) -> String {
+        let out = Captured::default();
+        let sink = out.clone();
+        let logger = logger(json, level, move || sink.clone());
+        tracing::subscriber::with_default(logger, || {
+            log_call("opentrain_search_jobs", false, Duration::from_micros(1234));
+        });
+        let bytes = out.0.lock().expect("log buffer").clone();
+        String::from_utf8(bytes).expect("utf-8 log")
+    }
+
+    #[test]
+    fn each_call_is_one_log_line_at_info_and_none_below() {
+        let text = logged(false, None);
+        assert!(text.contains("tool call") && text.contains("tool=\"opentrain_search_jobs\""), "{text}");
+        assert!(text.contains("error=false") && text.contains("micros=1234"), "{text}");
+        let line: Value = serde_json::from_str(logged(true, Some(LevelFilter::INFO)).trim()).expect("one JSON line");
+        assert_eq!(line["fields"]["tool"], "opentrain_search_jobs", "{line}");
+        assert_eq!(line["fields"]["micros"], 1234, "{line}");
+        assert_eq!(line["level"], "INFO", "{line}");
+        for quiet in [LevelFilter::WARN, LevelFilter::OFF] {
+            assert_eq!(logged(false, Some(quiet)), "", "{quiet}");
+            assert_eq!(logged(true, Some(quiet)), "", "{quiet}");
+        }
+    }
+
+    #[test]
+    fn the_log_level_flag_takes_the_usual_names() {
+        use clap::Parser;
+        let level = |s: &str| {
+            crate::Options::try_parse_from(["opentrain-mcp", "--http", "127.0.0.1:0", "--log-level", s])
+                .map(|o| o.http.log_level)
+                .ok()
+        };
+        assert_eq!(level("warn"), Some(Some(LevelFilter::WARN)));
+        assert_eq!(level("off"), Some(Some(LevelFilter::OFF)));
+        assert_eq!(level("loud"), None, "an unknown level is refused");
+        let default =
+            crate::Options::try_parse_from(["opentrain-mcp", "--http", "127.0.0.1:0"]).map(|o| o.http.log_level);
+        assert_eq!(default.ok(), Some(None), "info unless told");
     }
 
     #[test]

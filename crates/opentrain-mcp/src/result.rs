@@ -83,9 +83,23 @@ fn encoded_len(value: &Value) -> usize {
     c.0
 }
 
+/// A bound on the JSON size of `value` that is never below it, found from the lengths alone: a
+/// string's every byte could need a six-byte escape. Most answers are far below the limit, and
+/// this spares them the exact count (a full serialisation of the answer).
+fn encoded_len_at_most(value: &Value) -> usize {
+    match value {
+        Value::Null => 4,
+        Value::Bool(_) => 5,
+        Value::Number(n) => encoded_len(&Value::Number(n.clone())),
+        Value::String(s) => 2 + 6 * s.len(),
+        Value::Array(a) => 2 + a.len() + a.iter().map(encoded_len_at_most).sum::<usize>(),
+        Value::Object(m) => 2 + m.iter().map(|(k, v)| 2 + 6 * k.len() + 2 + encoded_len_at_most(v)).sum::<usize>(),
+    }
+}
+
 /// A successful call: the API's JSON as structuredContent, `text` (or the generic summary).
 pub fn ok(tool: &ToolDef, value: Value, text: Option<String>) -> CallToolResult {
-    let size = encoded_len(&value);
+    let size = if encoded_len_at_most(&value) > MAX_RESULT_BYTES { encoded_len(&value) } else { 0 };
     if size > MAX_RESULT_BYTES {
         let raw = value.to_string();
         let snippet: String = redact(&raw.chars().take(200).collect::<String>());
@@ -181,6 +195,38 @@ mod tests {
         let s = r.structured_content.unwrap_or_default();
         assert_eq!(s["code"], "RESPONSE_TOO_LARGE");
         assert!(s["details"]["snippet"].as_str().is_some_and(|t| t.starts_with("{\"team\"") && t.len() <= 200));
+    }
+
+    #[test]
+    fn the_size_bound_is_never_below_the_size() {
+        let values = [
+            json!(null),
+            json!(true),
+            json!(-1.5e300),
+            json!(u64::MAX),
+            json!(""),
+            json!("\u{1}\"\\\n é"),
+            json!([]),
+            json!([1, "a", [null]]),
+            json!({}),
+            json!({"k\u{0}": {"": [false, 0.1]}, "x": "y"}),
+        ];
+        for v in values {
+            assert!(encoded_len_at_most(&v) >= encoded_len(&v), "{v}");
+            assert_eq!(encoded_len(&v), v.to_string().len(), "{v}");
+        }
+    }
+
+    #[test]
+    fn an_answer_just_over_the_limit_is_refused_and_one_at_it_passed_on() {
+        // `{"n":"..."}` is 8 bytes around the string.
+        let at_limit = json!({"n": "x".repeat(MAX_RESULT_BYTES - 8)});
+        assert_eq!(encoded_len(&at_limit), MAX_RESULT_BYTES);
+        assert_eq!(ok(tool(), at_limit, Some("t".into())).is_error, Some(false));
+        let over = json!({"n": "x".repeat(MAX_RESULT_BYTES - 7)});
+        let r = ok(tool(), over, Some("t".into()));
+        assert_eq!(r.is_error, Some(true));
+        assert_eq!(r.structured_content.unwrap_or_default()["details"]["bytes"], MAX_RESULT_BYTES + 1);
     }
 
     #[test]

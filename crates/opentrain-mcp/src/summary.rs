@@ -40,11 +40,49 @@ const LABEL_KEYS: &[&str] = &[
 
 fn short(s: &str) -> String {
     let s = redact(s);
-    let one_line = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let one_line = words(&s);
     if one_line.chars().count() > MAX_VALUE_CHARS {
         format!("{}...", one_line.chars().take(MAX_VALUE_CHARS).collect::<String>())
     } else {
         one_line
+    }
+}
+
+/// The words of `s` joined by single spaces: the text on one line. Built in one string, since a
+/// list summary does this for every field of every item.
+fn words(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for w in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+    out
+}
+
+/// [`Value::pointer`] without its allocations: it copies each token to unescape `~0` and `~1`,
+/// which the summaries' pointers (constants) never hold, for every field of every listed item.
+trait Walk {
+    fn walk(&self, pointer: &str) -> Option<&Value>;
+}
+
+impl Walk for Value {
+    fn walk(&self, pointer: &str) -> Option<&Value> {
+        if pointer.contains('~') {
+            return self.pointer(pointer);
+        }
+        if pointer.is_empty() {
+            return Some(self);
+        }
+        pointer.strip_prefix('/')?.split('/').try_fold(self, |target, token| match target {
+            Value::Object(map) => map.get(token),
+            // As `Value::pointer` reads an index: digits only, no sign, no leading zero.
+            Value::Array(list) if !token.starts_with('+') && (token == "0" || !token.starts_with('0')) => {
+                token.parse::<usize>().ok().and_then(|i| list.get(i))
+            }
+            _ => None,
+        })
     }
 }
 
@@ -163,7 +201,7 @@ fn approval_text(out: &mut String, approval: &Map<String, Value>, message: Optio
             let _ = writeln!(out, "  result:");
             fields(out, result, "    ");
         }
-        let result = |k: &str| a.pointer(&format!("/result/{k}")).and_then(Value::as_str).map(String::from);
+        let result = |k: &str| a.walk(&format!("/result/{k}")).and_then(Value::as_str).map(String::from);
         let confirmed = match kind {
             "proposal_hire" => format!(
                 "the freelancer is hired{}; add or fund milestones from opentrain_get_contract.",
@@ -307,20 +345,20 @@ impl Text {
 
 /// The string at a JSON pointer, shortened and masked; empty strings count as absent.
 fn at(v: &Value, pointer: &str) -> Option<String> {
-    v.pointer(pointer).filter(|x| !matches!(x, Value::String(s) if s.is_empty())).and_then(scalar)
+    v.walk(pointer).filter(|x| !matches!(x, Value::String(s) if s.is_empty())).and_then(scalar)
 }
 
 /// The raw string at a JSON pointer, for ids quoted in a next step.
 fn id_at<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
-    v.pointer(pointer).and_then(Value::as_str).filter(|s| !s.is_empty())
+    v.walk(pointer).and_then(Value::as_str).filter(|s| !s.is_empty())
 }
 
 fn list_at<'a>(v: &'a Value, pointer: &str) -> &'a [Value] {
-    v.pointer(pointer).and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default()
+    v.walk(pointer).and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default()
 }
 
 fn flag(v: &Value, pointer: &str) -> bool {
-    v.pointer(pointer).and_then(Value::as_bool).unwrap_or(false)
+    v.walk(pointer).and_then(Value::as_bool).unwrap_or(false)
 }
 
 /// The strings of an array, joined; `None` when there are none.
@@ -331,12 +369,12 @@ fn joined(v: &Value, pointer: &str) -> Option<String> {
 
 /// Dollars as the API states them (`amountUsd`): `$300`, `$12.5`.
 fn usd(v: &Value, pointer: &str) -> Option<String> {
-    v.pointer(pointer).and_then(Value::as_f64).map(|n| format!("${n}"))
+    v.walk(pointer).and_then(Value::as_f64).map(|n| format!("${n}"))
 }
 
 /// Cents as dollars with two decimals, signed: `-$25.00`.
 fn cents(v: &Value, pointer: &str) -> Option<String> {
-    let c = v.pointer(pointer).and_then(Value::as_i64)?;
+    let c = v.walk(pointer).and_then(Value::as_i64)?;
     let sign = if c < 0 { "-" } else { "" };
     let c = c.unsigned_abs();
     Some(format!("{sign}${}.{:02}", c / 100, c % 100))
@@ -433,7 +471,7 @@ fn capabilities(t: &mut Text, v: &Value) {
         if enabled { "enabled" } else { "NOT enabled" },
         at(v, "/rolloutMode").map(|m| format!(" (rollout {m})")).unwrap_or_default()
     ));
-    let caps = v.pointer("/capabilities").and_then(Value::as_object);
+    let caps = v.walk("/capabilities").and_then(Value::as_object);
     let flags = || caps.into_iter().flatten().filter_map(|(k, x)| x.as_bool().map(|b| (k, b)));
     let on: Vec<&String> = flags().filter(|(_, b)| *b).map(|(k, _)| k).collect();
     let off: Vec<&String> = flags().filter(|(_, b)| !*b).map(|(k, _)| k).collect();
@@ -450,7 +488,7 @@ fn capabilities(t: &mut Text, v: &Value) {
     if let Some(k) = joined(v, "/draft/updateKeys") {
         t.line(format!("Draft fields (patch keys): {k}."));
     }
-    if let Some(enums) = v.pointer("/draft/enums").and_then(Value::as_object) {
+    if let Some(enums) = v.walk("/draft/enums").and_then(Value::as_object) {
         for key in enums.keys() {
             if let Some(values) = joined(enums.get(key).unwrap_or(&Value::Null), "") {
                 t.line(format!("Allowed {key}: {values}."));
@@ -484,7 +522,7 @@ fn draft_field_schema(name: &str) -> Option<&'static Value> {
         .get_or_init(|| {
             let tool = opentrain::generated::tools::TOOLS.iter().find(|t| t.operation == "update_job_draft")?;
             let schema: Value = serde_json::from_str(tool.input_schema).ok()?;
-            schema.pointer("/properties/patch/properties").cloned()
+            schema.walk("/properties/patch/properties").cloned()
         })
         .as_ref()?
         .get(name)
@@ -536,7 +574,7 @@ fn draft(t: &mut Text, v: &Value) {
     // `missingFieldCount` is not, as one documented example shows).
     let described = list_at(v, "/missingFields");
     let gaps = if described.is_empty() { list_at(v, "/validation/missingFields") } else { described };
-    let count = v.pointer("/validation/missingFieldCount").and_then(Value::as_u64).unwrap_or(0).max(gaps.len() as u64);
+    let count = v.walk("/validation/missingFieldCount").and_then(Value::as_u64).unwrap_or(0).max(gaps.len() as u64);
     t.line(format!(
         "Draft {job} ({}): {}.",
         at(v, "/status").unwrap_or_else(|| "DRAFT".into()),
@@ -551,7 +589,7 @@ fn draft(t: &mut Text, v: &Value) {
     if !gaps.is_empty() {
         t.rows("Missing fields", gaps, gap_line);
     }
-    if let Some(n) = v.pointer("/validation/issueCount").and_then(Value::as_u64).filter(|n| *n > 0) {
+    if let Some(n) = v.walk("/validation/issueCount").and_then(Value::as_u64).filter(|n| *n > 0) {
         t.line(format!("{n} validation issue(s), in structuredContent.validation.issues."));
     }
     if let Some(w) = joined(v, "/warnings") {
@@ -574,7 +612,7 @@ fn draft(t: &mut Text, v: &Value) {
              for the field list, then send values with opentrain_update_job_draft_fields (jobId \"{job}\")."
         ));
     } else {
-        let asks = if gaps.iter().any(|g| g.pointer("/prompt").is_some()) {
+        let asks = if gaps.iter().any(|g| g.walk("/prompt").is_some()) {
             "answer each question above (ask the human when the job description does not say)"
         } else {
             "find a value for each missing field (ask the human when the job description does not say)"
@@ -647,7 +685,7 @@ fn my_jobs(t: &mut Text, v: &Value) {
             at(j, "/jobUrl"),
         ])
     });
-    if let Some(j) = jobs.iter().find(|j| j.pointer("/proposalCounts/unreviewed").and_then(Value::as_u64) > Some(0)) {
+    if let Some(j) = jobs.iter().find(|j| j.walk("/proposalCounts/unreviewed").and_then(Value::as_u64) > Some(0)) {
         t.next(format!(
             "review the new proposals with opentrain_list_proposals (jobId \"{}\").",
             id_at(j, "/id").unwrap_or("<jobId>")
@@ -665,8 +703,8 @@ fn my_jobs(t: &mut Text, v: &Value) {
 }
 
 fn v_counts(j: &Value) -> Option<String> {
-    let total = j.pointer("/proposalCounts/total").and_then(Value::as_u64)?;
-    let new = j.pointer("/proposalCounts/unreviewed").and_then(Value::as_u64).unwrap_or(0);
+    let total = j.walk("/proposalCounts/total").and_then(Value::as_u64)?;
+    let new = j.walk("/proposalCounts/unreviewed").and_then(Value::as_u64).unwrap_or(0);
     Some(format!("{total} proposal(s), {new} unreviewed"))
 }
 
@@ -742,7 +780,7 @@ fn bid(p: &Value) -> Option<String> {
 fn scores(p: &Value) -> Option<String> {
     let s: Vec<String> = [("interview", "/metrics/interviewScore"), ("match", "/metrics/matchScore")]
         .iter()
-        .filter_map(|(name, ptr)| p.pointer(ptr).and_then(Value::as_f64).map(|n| format!("{name} score {n}")))
+        .filter_map(|(name, ptr)| p.walk(ptr).and_then(Value::as_f64).map(|n| format!("{name} score {n}")))
         .collect();
     (!s.is_empty()).then(|| s.join(", "))
 }
@@ -797,7 +835,7 @@ fn proposal(t: &mut Text, v: &Value) {
     if !terms.is_empty() {
         t.line(format!("Terms: {terms}."));
     }
-    if let Some(score) = p.pointer("/aiInterview/score").and_then(Value::as_f64) {
+    if let Some(score) = p.walk("/aiInterview/score").and_then(Value::as_f64) {
         t.line(format!("AI interview: score {score}."));
     }
     if let Some(s) = at(p, "/aiInterview/summary") {
@@ -807,7 +845,7 @@ fn proposal(t: &mut Text, v: &Value) {
     if let Some(s) = at(p, "/verification/location/status") {
         checks.push(format!("location {s}"));
     }
-    if let Some(b) = p.pointer("/verification/identity/verified").and_then(Value::as_bool) {
+    if let Some(b) = p.walk("/verification/identity/verified").and_then(Value::as_bool) {
         checks.push(format!("identity {}", if b { "verified" } else { "not verified" }));
     }
     if !checks.is_empty() {
@@ -856,7 +894,7 @@ fn freelancer(t: &mut Text, v: &Value) {
         at(f, "/availability").map(|a| format!("availability {a}")),
         at(f, "/expertiseLevel"),
         at(f, "/englishLevel").map(|e| format!("English {e}")),
-        f.pointer("/identityVerified")
+        f.walk("/identityVerified")
             .and_then(Value::as_bool)
             .map(|b| if b { "identity verified".to_string() } else { "identity not verified".to_string() }),
     ]);
@@ -864,9 +902,9 @@ fn freelancer(t: &mut Text, v: &Value) {
         t.line(facts);
     }
     let stats = parts([
-        f.pointer("/stats/jobSuccessScore").and_then(Value::as_f64).map(|n| format!("job success {n}")),
-        f.pointer("/stats/averageRating").and_then(Value::as_f64).map(|n| format!("rating {n}")),
-        f.pointer("/stats/reviewCount").and_then(Value::as_u64).map(|n| format!("{n} review(s)")),
+        f.walk("/stats/jobSuccessScore").and_then(Value::as_f64).map(|n| format!("job success {n}")),
+        f.walk("/stats/averageRating").and_then(Value::as_f64).map(|n| format!("rating {n}")),
+        f.walk("/stats/reviewCount").and_then(Value::as_u64).map(|n| format!("{n} review(s)")),
         usd(f, "/stats/totalEarnedUsd").map(|e| format!("earned {e}")),
     ]);
     if !stats.is_empty() {
@@ -911,7 +949,7 @@ fn message_sent(t: &mut Text, v: &Value) {
 }
 
 fn team(t: &mut Text, v: &Value, base: &str) {
-    let team = v.pointer(base).unwrap_or(&Value::Null);
+    let team = v.walk(base).unwrap_or(&Value::Null);
     if let Some(name) = at(team, "/organization/name") {
         t.line(format!(
             "Team {name}{}{}.",
@@ -962,7 +1000,7 @@ fn milestone_line(m: &Value) -> String {
     }
     parts([
         at(m, "/id"),
-        m.pointer("/milestoneNumber").and_then(Value::as_u64).map(|n| format!("#{n}")),
+        m.walk("/milestoneNumber").and_then(Value::as_u64).map(|n| format!("#{n}")),
         at(m, "/name").map(|n| format!("\"{n}\"")),
         at(m, "/status"),
         usd(m, "/amountUsd"),
@@ -1064,7 +1102,7 @@ fn contract(t: &mut Text, v: &Value) {
             parts([
                 Some(state),
                 usd(c, "/budget/fundedAmountUsd").map(|f| format!("funded {f}")),
-                c.pointer("/budget/remainingVolume").and_then(Value::as_f64).map(|r| format!("remaining volume {r}")),
+                c.walk("/budget/remainingVolume").and_then(Value::as_f64).map(|r| format!("remaining volume {r}")),
             ])
         ));
     }
@@ -1127,7 +1165,7 @@ fn ledger_line(e: &Value) -> String {
 }
 
 fn credits(t: &mut Text, v: &Value) {
-    let available = v.pointer("/credits/availableCents").and_then(Value::as_i64).unwrap_or(0);
+    let available = v.walk("/credits/availableCents").and_then(Value::as_i64).unwrap_or(0);
     t.line(format!(
         "Credits: {} available, {} reserved for funded work{}.",
         cents(v, "/credits/availableCents").unwrap_or_else(|| "$0.00".into()),
@@ -1203,7 +1241,7 @@ fn pending_payments(t: &mut Text, v: &Value) {
                 (Some(n), Some(i)) => Some(format!("milestone \"{n}\" ({i})")),
                 (n, i) => n.or(i).map(|m| format!("milestone {m}")),
             },
-            p.pointer("/invoiceNumber").and_then(Value::as_u64).map(|n| format!("invoice #{n}")),
+            p.walk("/invoiceNumber").and_then(Value::as_u64).map(|n| format!("invoice #{n}")),
         ])
     });
     for p in list.iter().take(3) {
@@ -1406,7 +1444,7 @@ pub fn claimed(token: &types::AgentTokenResponse, saved_to: &Path, env_note: &st
 }
 
 fn one_line(s: &str, max: usize) -> String {
-    let s = redact(&s.split_whitespace().collect::<Vec<_>>().join(" "));
+    let s = redact(&words(s));
     if s.chars().count() > max { format!("{}...", s.chars().take(max).collect::<String>()) } else { s }
 }
 
@@ -1451,7 +1489,7 @@ pub fn messages(value: &Value, conversation: Option<&str>, ignored: &[&str]) -> 
                 if let Some(p) = c.get("proposalId").and_then(Value::as_str) {
                     parts.push(format!("proposal {p}"));
                 }
-                if let Some(last) = c.pointer("/lastMessage/content").and_then(Value::as_str) {
+                if let Some(last) = c.walk("/lastMessage/content").and_then(Value::as_str) {
                     parts.push(format!("last: {}", one_line(last, 120)));
                 }
                 let _ = writeln!(text, "- {}", parts.join(" | "));
@@ -1651,6 +1689,43 @@ mod tests {
 
     fn tool(name: &str) -> &'static ToolDef {
         TOOLS.iter().find(|t| t.name == name).expect("tool in the table")
+    }
+
+    #[test]
+    fn walk_finds_what_value_pointer_finds() {
+        let v = json!({"a": {"b": [10, {"c": "x"}], "": 1, "d/e": 2, "f~g": 3, "01": 4}, "n": null});
+        let pointers = [
+            "",
+            "/",
+            "/a",
+            "/a/b",
+            "/a/b/0",
+            "/a/b/1/c",
+            "/a/b/2",
+            "/a/b/01",
+            "/a/b/+1",
+            "/a/b/-1",
+            "/a/b/x",
+            "/a/",
+            "/a/d~1e",
+            "/a/f~0g",
+            "/a/01",
+            "/n",
+            "/n/x",
+            "a",
+            "/missing/deeper",
+            "/a/b/1/c/z",
+        ];
+        for p in pointers {
+            assert_eq!(v.walk(p), v.pointer(p), "{p:?}");
+        }
+    }
+
+    #[test]
+    fn words_puts_text_on_one_line() {
+        for s in ["", "  ", "one", " a  b\n\tc ", "x\r\ny"] {
+            assert_eq!(words(s), s.split_whitespace().collect::<Vec<_>>().join(" "), "{s:?}");
+        }
     }
 
     #[test]
