@@ -386,7 +386,7 @@ async fn measure(servers: &[(&'static str, bool, &str, &Proc)]) -> Vec<Row> {
 /// the upstream's job search itself (what a call forwards, one hop instead of two) and to our
 /// `/healthz` (HTTP with no MCP work), timed like the calls.
 async fn floors(api: &str, ours: &str) -> (Duration, Duration) {
-    let client = reqwest::Client::builder().tcp_nodelay(true).build().expect("client");
+    let client = opentrain::http_client_builder().expect("tls").tcp_nodelay(true).build().expect("client");
     let jobs = format!("{api}/api/public/v1/jobs");
     let health = ours.replace("/mcp", "/healthz");
     let mut times = [Vec::with_capacity(SERIAL_CALLS), Vec::with_capacity(SERIAL_CALLS)];
