@@ -25,6 +25,8 @@ struct Served {
     client: reqwest::Client,
     /// Everything the server wrote on stderr so far.
     log: Arc<Mutex<Vec<String>>>,
+    /// Woken at each new stderr line.
+    logged: Arc<tokio::sync::Notify>,
 }
 
 impl Served {
@@ -41,13 +43,16 @@ impl Served {
                 break url.trim().trim_end_matches("/mcp").to_string();
             }
         };
-        let sink = log.clone();
+        let (sink, logged) = (log.clone(), Arc::new(tokio::sync::Notify::new()));
+        let wake = logged.clone();
         tokio::spawn(async move {
             while let Ok(Some(line)) = lines.next_line().await {
                 sink.lock().expect("log").push(line);
+                wake.notify_waiters();
             }
         });
-        Self { child, base, client: opentrain::http_client_builder().expect("tls").build().expect("http"), log }
+        let client = opentrain::http_client_builder().expect("tls").build().expect("http");
+        Self { child, base, client, log, logged }
     }
 
     fn post(&self, token: Option<&str>, body: &Value) -> reqwest::RequestBuilder {
@@ -81,6 +86,22 @@ impl Served {
 
     fn log(&self) -> String {
         self.log.lock().expect("log").join("\n")
+    }
+
+    /// The log once a line containing `needle` arrived (log lines are written in batches, a few
+    /// milliseconds after the call they describe).
+    async fn log_after(&self, needle: &str) -> String {
+        let wait = async {
+            loop {
+                let next = self.logged.notified();
+                let log = self.log();
+                if log.contains(needle) {
+                    return log;
+                }
+                next.await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(30), wait).await.unwrap_or_else(|_| panic!("no `{needle}` in the log"))
     }
 }
 
@@ -178,7 +199,9 @@ async fn tokenless_tools_run_without_a_token_and_register_writes_nothing() {
     let r = served.call(None, "opentrain_claim_status", json!({})).await;
     assert_eq!(r["isError"], true);
     assert_eq!(r["structuredContent"]["code"], "NO_CLAIM_TOKEN", "no saved claim token to fall back on: {r}");
-    assert!(!served.log().contains("ot_pat_new"), "tokens never reach the log");
+    let log = served.log_after("tool=\"opentrain_claim_status\"").await;
+    assert!(log.contains("tool=\"opentrain_register_agent\""), "{log}");
+    assert!(!log.contains("ot_pat_new") && !log.contains("ot_clm_new"), "tokens never reach the log: {log}");
 }
 
 #[tokio::test]
