@@ -194,6 +194,68 @@ async fn the_cap_is_configurable_and_bodies_under_it_pass() {
     assert!(roomy.get_auth_me().send().run().await.is_ok());
 }
 
+/// The cap is exact: a body of exactly the cap passes, one byte more is refused, whether its
+/// length is announced or it arrives as a single chunk (the first chunk alone can exceed it).
+#[tokio::test]
+async fn the_cap_is_exact_for_announced_and_chunked_bodies() {
+    let body = me_body().to_string();
+    let cap = body.len() as u64;
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            GetAuthMeWhen::new(when);
+            then.raw(200, body.clone().into_bytes(), "application/json");
+        })
+        .await;
+    let at = |base: &str, cap: u64| Client::builder().base_url(base).max_response_bytes(cap).build().expect("client");
+    at(&server.base_url(), cap).get_auth_me().send().run().await.expect("an announced body of exactly the cap");
+    let err = at(&server.base_url(), cap - 1).get_auth_me().send().run().await.expect_err("one byte over");
+    assert!(err.to_string().contains(&format!("exceeds the {} bytes limit", cap - 1)), "{err}");
+
+    let (chunked, _) = fault_server(Fault::OneChunk(body.clone())).await;
+    at(&chunked, cap).get_auth_me().send().run().await.expect("a chunk of exactly the cap");
+    // Valid JSON padded past the cap: only the cap can refuse it.
+    let (padded, _) = fault_server(Fault::OneChunk(format!("{body}{}", " ".repeat(body.len())))).await;
+    let err = at(&padded, cap).get_auth_me().send().run().await.expect_err("one chunk twice the cap");
+    assert!(err.to_string().contains(&format!("exceeds the {cap} bytes limit")), "{err}");
+}
+
+/// An announced length over the cap is refused from the headers: nothing waits for a body that
+/// may never come. The limit is named in the unit it was set in (bytes unless whole MiB).
+#[tokio::test]
+async fn an_announced_oversize_body_is_refused_without_waiting_for_it() {
+    let (base, _) = fault_server(Fault::Announce { length: 2_000_000 }).await;
+    let c = Client::builder()
+        .base_url(base)
+        .max_response_bytes(1_572_864)
+        .timeout(Duration::from_secs(5))
+        .retry(opentrain::RetryPolicy::none())
+        .build()
+        .expect("client");
+    let err = c.get_auth_me().send().run().await.expect_err("over the cap");
+    assert!(matches!(err, Error::InvalidResponse { status: Some(200), .. }), "not a timeout: {err:?}");
+    assert!(err.to_string().contains("exceeds the 1572864 bytes limit"), "1.5 MiB is not a whole MiB: {err}");
+}
+
+/// An answer that stops before its announced length is logged as cut short, not as some other
+/// network failure.
+#[tokio::test]
+async fn an_answer_cut_short_is_named_so_in_the_attempt_log() {
+    let (base, _) = fault_server(Fault::CutShort).await;
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = log.clone();
+    let c = Client::builder()
+        .base_url(base)
+        .retry(opentrain::RetryPolicy::none())
+        .on_attempt(move |e| seen.lock().expect("attempt log").push(e.clone()))
+        .build()
+        .expect("client");
+    c.get_auth_me().send().run().await.expect_err("cut short");
+    let events = log.lock().expect("attempt log").clone();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0].failure.as_deref(), Some("answer cut short"), "{events:?}");
+}
+
 // ---- 4. Path parameters --------------------------------------------------------------------------
 
 #[tokio::test]

@@ -13,7 +13,7 @@ use tokio::{
 };
 
 /// What the server does once it has read a whole request.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub enum Fault {
     /// Reset the connection (RST): the request arrived, no answer will.
     Reset,
@@ -26,6 +26,15 @@ pub enum Fault {
         /// Bytes streamed before the final chunk.
         total: usize,
     },
+    /// Answer 200 with `body` as one chunk of a chunked body (no Content-Length).
+    OneChunk(String),
+    /// Announce a 200 body of `length` bytes, then send none of it and never close.
+    Announce {
+        /// The announced Content-Length.
+        length: usize,
+    },
+    /// Announce 100 bytes, send 10, then close: the answer is cut short.
+    CutShort,
 }
 
 /// Starts the server; returns its base URL and the count of requests that reached it whole.
@@ -36,12 +45,12 @@ pub async fn fault_server(fault: Fault) -> (String, Arc<AtomicUsize>) {
     let count = seen.clone();
     tokio::spawn(async move {
         while let Ok((mut sock, _)) = listener.accept().await {
-            let count = count.clone();
+            let (count, fault) = (count.clone(), fault.clone());
             tokio::spawn(async move {
                 // One connection may carry several requests (keep-alive).
                 while read_request(&mut sock).await {
                     let n = count.fetch_add(1, Ordering::SeqCst) + 1;
-                    let answered = match fault {
+                    let answered = match &fault {
                         Fault::Stall => std::future::pending().await,
                         Fault::ResetOnceThenAnswer if n > 1 => answer_me(&mut sock).await,
                         Fault::Reset | Fault::ResetOnceThenAnswer => {
@@ -49,7 +58,25 @@ pub async fn fault_server(fault: Fault) -> (String, Arc<AtomicUsize>) {
                             let _ = sock.set_zero_linger();
                             return;
                         }
-                        Fault::Chunked { total } => stream_spaces(&mut sock, total).await,
+                        Fault::Chunked { total } => stream_spaces(&mut sock, *total).await,
+                        Fault::OneChunk(body) => {
+                            let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+                            let frame = format!("{head}{:x}\r\n{body}\r\n0\r\n\r\n", body.len());
+                            sock.write_all(frame.as_bytes()).await.is_ok()
+                        }
+                        Fault::Announce { length } => {
+                            let head = format!(
+                                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {length}\r\n\r\n"
+                            );
+                            let _ = sock.write_all(head.as_bytes()).await;
+                            std::future::pending().await
+                        }
+                        Fault::CutShort => {
+                            let head =
+                                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n";
+                            let _ = sock.write_all(format!("{head}{{\"actor\": ").as_bytes()).await;
+                            return;
+                        }
                     };
                     if !answered {
                         return;
