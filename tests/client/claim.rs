@@ -297,3 +297,45 @@ async fn a_stalled_poll_is_cut_off_at_the_wait_deadline() {
         .expect_err("timeout");
     assert!(matches!(err, Error::WaitTimedOut { .. }), "{err:?}");
 }
+
+/// A saved claim token alone (registered, not yet claimed) is an account too: registering again
+/// without `force` would orphan it, so it is refused before any request.
+#[tokio::test]
+async fn register_refuses_when_only_a_claim_token_is_saved() {
+    let server = MockServer::start_async().await;
+    let stray = strays(&server).await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut store = store_with(&dir, r#"{"claimToken":"ot_clm_only"}"#);
+    let err = claim::register(&client(&server).0, &mut store, &RegisterOptions::default()).await.expect_err("refused");
+    assert!(matches!(err, Error::Config(ConfigError::CredentialsExist { .. })), "{err}");
+    assert_eq!(calls([&stray]).await, 0, "nothing was sent");
+}
+
+/// A `slow_down` naming a longer interval than the current one is obeyed as given (not just
+/// stepped up), and a wait whose next poll would land past its timeout gives up at once,
+/// reporting the time it really waited.
+#[tokio::test]
+async fn slow_down_takes_the_servers_longer_interval_and_a_poll_past_the_timeout_is_not_waited_for() {
+    let server = MockServer::start_async().await;
+    let slow = json!({"error": "slow_down", "error_description": "too fast", "interval": 30});
+    server
+        .mock_async(|when, then| {
+            poll(when);
+            then.json(400, slow);
+        })
+        .await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut store = store_with(&dir, r#"{"claimToken":"ot_clm_saved"}"#);
+    let wait = ClaimWait { timeout: Duration::from_secs(10), ..fast_wait() };
+    let mut states = Vec::new();
+    let err = claim::wait_for_claim(&client(&server).0, &mut store, None, &wait, |s| states.push(s.clone()))
+        .await
+        .expect_err("the next poll would come after the timeout");
+    let intervals: Vec<Duration> = states
+        .iter()
+        .filter_map(|s| if let ClaimState::SlowDown { interval, .. } = s { Some(*interval) } else { None })
+        .collect();
+    assert_eq!(intervals, [Duration::from_secs(30)], "the server's interval, once: {states:?}");
+    let Error::WaitTimedOut { waited, .. } = err else { panic!("{err:?}") };
+    assert!(waited < wait.timeout, "gave up without sleeping to the timeout: waited {waited:?}");
+}

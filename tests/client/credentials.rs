@@ -285,3 +285,45 @@ fn a_file_others_can_read_loads_with_a_warning_like_ssh() {
     fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).expect("chmod");
     assert!(CredentialsFile::load(&path).expect("load").warnings().is_empty(), "0600 is fine");
 }
+
+/// `Env` reads the process environment except where told otherwise, and blank values count as
+/// unset: what `--sandbox` relies on to point a binary elsewhere without touching the process.
+#[test]
+fn env_overrides_win_and_everything_else_is_the_process_environment() {
+    let path = std::env::var("PATH").ok();
+    assert!(path.is_some(), "the test runs with a PATH");
+    let process = opentrain::credentials::Env::process();
+    assert_eq!(process.get("PATH"), path);
+    assert!(process.is_set("PATH"));
+    let env = process.set("XDG_CONFIG_HOME", "/tmp/ot-sandbox").remove("PATH").set("OT_API_TOKEN", "  ");
+    assert_eq!(env.get("XDG_CONFIG_HOME").as_deref(), Some("/tmp/ot-sandbox"));
+    assert_eq!(env.get("PATH"), None);
+    assert!(!env.is_set("PATH") && !env.is_set("OT_API_TOKEN"), "removed and blank are unset");
+    assert_eq!(env.credentials_path().expect("path"), Path::new("/tmp/ot-sandbox/opentrain/cli.json"));
+}
+
+/// A token's Debug names its kind and never its value.
+#[test]
+fn a_tokens_debug_shows_its_kind_only() {
+    assert_eq!(format!("{:?}", Token::new("ot_pat_debug_secret_1")), "Token(ot_pat_[redacted])");
+    assert_eq!(format!("{:?}", Token::new("custom-shape-secret")), "Token([redacted])");
+}
+
+/// The too-open-permissions warning goes to the hook a program installs (the first one wins),
+/// once per file however often the file is read.
+#[test]
+fn the_permission_warning_reaches_the_hook_once_per_file() {
+    static SEEN: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    assert!(opentrain::credentials::set_warning_hook(|m| SEEN.lock().expect("seen").push(m.to_string())));
+    assert!(!opentrain::credentials::set_warning_hook(|_| {}), "only the first hook takes effect");
+    let dir = tempfile::tempdir().expect("tmp");
+    let p = write_file(dir.path(), r#"{"apiToken":"ot_pat_open_file_secret"}"#);
+    fs::set_permissions(&p, fs::Permissions::from_mode(0o644)).expect("chmod");
+    for _ in 0..3 {
+        CredentialsFile::load(&p).expect("an open file still loads");
+    }
+    let seen: Vec<String> =
+        SEEN.lock().expect("seen").iter().filter(|m| m.contains(p.to_str().expect("utf8"))).cloned().collect();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert!(!seen[0].contains("ot_pat_open_file_secret"), "{seen:?}");
+}
