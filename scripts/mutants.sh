@@ -41,7 +41,10 @@ jobs=${MUTANTS_JOBS:-1}
 export NEXTEST_TEST_THREADS=${NEXTEST_TEST_THREADS:-8}
 command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
 
-common=(--timeout "$timeout" --build-timeout 1800 --baseline skip --no-shuffle --test-tool nextest)
+# --max-fail=1:immediate: the first failing test ends the run, killing the tests still waiting on
+# a deadline (a caught mutant then costs its build and about a second).
+common=(--timeout "$timeout" --build-timeout 1800 --baseline skip --no-shuffle --test-tool nextest
+    --cargo-test-arg=--max-fail=1:immediate)
 if [ "$jobs" -gt 1 ]; then
     # Copies, each starting from this tree's warm target/ (a cold build per job would take longer
     # than many mutants).
