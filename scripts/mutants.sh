@@ -7,16 +7,20 @@
 # Usage: scripts/mutants.sh [sdk|mcp|all] [extra cargo-mutants flags...]
 #   MUTANTS_OUT      where the mutants.out directories go (default target/mutants)
 #   MUTANTS_TIMEOUT  seconds a test run may take before the mutant counts as a timeout (default 300)
+#   MUTANTS_SDK_FILES, MUTANTS_MCP_FILES  the files mutated (space-separated; defaults below)
 #   MUTANTS_JOBS     mutants built and tested at once (default 1, in place); above 1 each job works
 #                    in its own copy of the tree and of target/ (about 6 GB each), so the tree can be
 #                    edited meanwhile. The client suite mostly waits on sockets and deadlines, so 2
 #                    jobs on 2 cores about halve the run.
-#   RUST_TEST_THREADS  test threads per suite; the suites are wait-bound, 8 halves each test run.
+#   NEXTEST_TEST_THREADS  tests run at once (default 8): the suites mostly wait on sockets and
+#                    deadlines, not the CPU. Tests run under cargo-nextest, which stops at the first
+#                    failure, so a caught mutant costs seconds instead of the whole suite.
 # Examples:
 #   scripts/mutants.sh all                                  # the whole run
 #   scripts/mutants.sh sdk --shard 0/10 --sharding round-robin   # a uniform 1-in-10 sample
 #   scripts/mutants.sh sdk --iterate                        # only mutants not caught last time
 #   scripts/mutants.sh sdk -F 'judge|may_have_arrived'      # one function's mutants
+#   MUTANTS_SDK_FILES=src/redact.rs scripts/mutants.sh sdk  # one file's mutants
 #
 # It mutates the working tree in place (each file is restored after its mutant): do not edit the
 # mutated files while it runs. Score = caught / viable, viable = caught + missed + timeouts
@@ -34,9 +38,13 @@ if ! command -v cargo-mutants >/dev/null; then
 fi
 
 jobs=${MUTANTS_JOBS:-1}
-export RUST_TEST_THREADS=${RUST_TEST_THREADS:-8}
+export NEXTEST_TEST_THREADS=${NEXTEST_TEST_THREADS:-8}
+command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
 
-common=(--timeout "$timeout" --build-timeout 1800 --baseline skip --no-shuffle)
+# --max-fail=1:immediate: the first failing test ends the run, killing the tests still waiting on
+# a deadline (a caught mutant then costs its build and about a second).
+common=(--timeout "$timeout" --build-timeout 1800 --baseline skip --no-shuffle --test-tool nextest
+    --cargo-test-arg=--max-fail=1:immediate)
 if [ "$jobs" -gt 1 ]; then
     # Copies, each starting from this tree's warm target/ (a cold build per job would take longer
     # than many mutants).
@@ -46,9 +54,10 @@ else
     common+=(--in-place)
 fi
 
-sdk_files=(src/call.rs src/error.rs src/credentials.rs src/paginate.rs src/claim.rs src/approvals.rs
-    src/webhook.rs src/redact.rs src/open_enum.rs)
-mcp_files=(crates/opentrain-mcp/src/call.rs crates/opentrain-mcp/src/result.rs)
+sdk_default="src/call.rs src/error.rs src/credentials.rs src/paginate.rs src/claim.rs src/approvals.rs"
+sdk_default+=" src/webhook.rs src/redact.rs src/open_enum.rs"
+read -r -a sdk_files <<<"${MUTANTS_SDK_FILES:-$sdk_default}"
+read -r -a mcp_files <<<"${MUTANTS_MCP_FILES:-crates/opentrain-mcp/src/call.rs crates/opentrain-mcp/src/result.rs}"
 
 run() {
     local name=$1
@@ -76,14 +85,15 @@ score() {
 if [ "$which" = sdk ] || [ "$which" = all ]; then
     files=()
     for f in "${sdk_files[@]}"; do files+=(--file "$f"); done
-    # The client suite and the unit tests: the binaries that exercise these files (doctests and
-    # the sandbox suites would multiply the time for little).
-    run sdk --package opentrain --test-package opentrain "${files[@]}" "$@" -- --lib --test client
+    # The client suite and the unit tests: the binaries that exercise these files (doctests, the
+    # examples and the sandbox suites would multiply the time for little). -C applies to the build
+    # too, which otherwise builds every test target and example of the package for each mutant.
+    run sdk --package opentrain --test-package opentrain "${files[@]}" -C --lib -C --test=client "$@"
 fi
 if [ "$which" = mcp ] || [ "$which" = all ]; then
     files=()
     for f in "${mcp_files[@]}"; do files+=(--file "$f"); done
-    run mcp --package opentrain-mcp --test-package opentrain-mcp "${files[@]}" "$@" -- --lib --test mcp
+    run mcp --package opentrain-mcp --test-package opentrain-mcp "${files[@]}" -C --lib -C --test=mcp "$@"
 fi
 
 echo "mutation score (caught / viable):"
