@@ -339,3 +339,27 @@ async fn slow_down_takes_the_servers_longer_interval_and_a_poll_past_the_timeout
     let Error::WaitTimedOut { waited, .. } = err else { panic!("{err:?}") };
     assert!(waited < wait.timeout, "gave up without sleeping to the timeout: waited {waited:?}");
 }
+
+/// `register` holds the file's lock only for its own work: a store that came in unlocked goes
+/// out unlocked (another process can register or log in next), and one the caller had locked
+/// stays locked for the caller.
+#[tokio::test]
+async fn register_releases_only_the_lock_it_took() {
+    let server = MockServer::start_async().await;
+    let body = registration_fixture();
+    server
+        .mock_async(|when, then| {
+            RegisterAgentWhen::new(when);
+            then.json(200, body.clone());
+        })
+        .await;
+    let (c, _) = client(&server);
+    let force = RegisterOptions { force: true, ..Default::default() };
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut store = CredentialsFile::load(dir.path().join("cli.json")).expect("empty");
+    claim::register(&c, &mut store, &force).await.expect("registered");
+    assert!(!store.is_locked(), "the lock register took is released");
+    store.lock_async().await.expect("lock");
+    claim::register(&c, &mut store, &force).await.expect("registered again");
+    assert!(store.is_locked(), "the caller's own lock is kept");
+}
