@@ -363,3 +363,44 @@ async fn register_releases_only_the_lock_it_took() {
     claim::register(&c, &mut store, &force).await.expect("registered again");
     assert!(store.is_locked(), "the caller's own lock is kept");
 }
+
+/// A `slow_down` whose interval is no longer than the current one still slows down: the step is
+/// added (RFC 8628), the server's value is not taken as is.
+#[tokio::test]
+async fn slow_down_with_the_current_interval_adds_the_step() {
+    let server = MockServer::start_async().await;
+    let slow = json!({"error": "slow_down", "error_description": "too fast", "interval": 1});
+    server
+        .mock_async(|when, then| {
+            poll(when);
+            then.json(400, slow);
+        })
+        .await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut store = store_with(&dir, r#"{"claimToken":"ot_clm_saved"}"#);
+    let wait = ClaimWait { interval: Duration::from_secs(1), timeout: Duration::from_millis(500), ..fast_wait() };
+    let mut states = Vec::new();
+    let err = claim::wait_for_claim(&client(&server).0, &mut store, None, &wait, |s| states.push(s.clone()))
+        .await
+        .expect_err("the next poll would come after the timeout");
+    assert!(matches!(err, Error::WaitTimedOut { .. }), "{err:?}");
+    let intervals: Vec<Duration> = states
+        .iter()
+        .filter_map(|s| if let ClaimState::SlowDown { interval, .. } = s { Some(*interval) } else { None })
+        .collect();
+    assert_eq!(intervals, [Duration::from_secs(1) + wait.slow_down_step], "{states:?}");
+}
+
+/// An OAuth error reads as the server's error and description, with its HTTP status.
+#[tokio::test]
+async fn an_oauth_error_shows_its_code_and_status() {
+    let server = MockServer::start_async().await;
+    sequence(&server, poll, vec![oauth("expired_token")]).await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut store = store_with(&dir, r#"{"claimToken":"ot_clm_saved"}"#);
+    let err =
+        claim::wait_for_claim(&client(&server).0, &mut store, None, &fast_wait(), |_| {}).await.expect_err("expired");
+    assert_eq!(err.status(), Some(400));
+    let shown = err.to_string();
+    assert!(shown.contains("expired_token") && shown.contains("state expired_token"), "{shown}");
+}

@@ -327,3 +327,30 @@ fn the_permission_warning_reaches_the_hook_once_per_file() {
     assert_eq!(seen.len(), 1, "{seen:?}");
     assert!(!seen[0].contains("ot_pat_open_file_secret"), "{seen:?}");
 }
+
+/// A held secret of exactly the shortest remembered length is masked; a shorter one is not
+/// (masking every short word would garble text and hide nothing worth hiding).
+#[test]
+fn secrets_from_the_shortest_remembered_length_are_masked() {
+    opentrain::redact::remember("q7w8e9r0");
+    opentrain::redact::remember("z1x2c3v");
+    assert_eq!(opentrain::redact("a q7w8e9r0 b z1x2c3v c"), "a [redacted] b z1x2c3v c");
+}
+
+/// A file over the 1 MiB bound is refused as too large (not misread as broken JSON), and a path
+/// that cannot be looked at (under a regular file) is an error, not "no credentials yet".
+#[test]
+fn an_oversized_file_and_an_unreachable_path_are_errors_naming_the_cause() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let big = dir.path().join("cli.json");
+    // Valid JSON just past the bound: only the size check can refuse it.
+    let body = format!("{{\"apiToken\":\"ot_pat_big\",\"pad\":\"{}\"}}", "x".repeat(1 << 20));
+    fs::write(&big, body).expect("write");
+    let err = CredentialsFile::load(&big).expect_err("too large").to_string();
+    assert!(err.contains("larger than 1024 KiB"), "{err}");
+
+    let not_a_dir = dir.path().join("plain");
+    fs::write(&not_a_dir, "x").expect("write");
+    let err = CredentialsFile::load(not_a_dir.join("cli.json")).expect_err("unreachable path");
+    assert!(err.to_string().contains("plain"), "{err}");
+}

@@ -185,3 +185,30 @@ async fn server_text_echoing_a_held_secret_is_masked_everywhere() {
         assert!(!shown.contains("unshaped-secret"), "{shown}");
     }
 }
+
+/// An answer that is not the JSON the operation documents is an error quoting how the body
+/// starts (so the reader sees what came back), and says nothing of a body when there was none.
+#[tokio::test]
+async fn an_invalid_answer_quotes_the_start_of_its_body() {
+    let server = httpmock::MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            opentrain_httpmock::operations::GetAuthMeWhen::new(when);
+            then.status(200).header("content-type", "application/json").body("<html>not json</html>");
+        })
+        .await;
+    let err = super::client(&server).0.get_auth_me().send().run().await.expect_err("not JSON");
+    let shown = err.to_string();
+    assert!(matches!(err, opentrain::Error::InvalidResponse { .. }), "{err:?}");
+    assert!(shown.contains("body starts: \"<html>not json</html>\""), "{shown}");
+
+    let empty = httpmock::MockServer::start_async().await;
+    empty
+        .mock_async(|when, then| {
+            opentrain_httpmock::operations::GetAuthMeWhen::new(when);
+            then.status(200).header("content-type", "application/json");
+        })
+        .await;
+    let err = super::client(&empty).0.get_auth_me().send().run().await.expect_err("no body");
+    assert!(!err.to_string().contains("body starts"), "{err}");
+}

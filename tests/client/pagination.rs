@@ -145,3 +145,59 @@ async fn the_messages_of_a_conversation_stream_across_pages() {
     first.assert_calls_async(1).await;
     second.assert_calls_async(1).await;
 }
+
+/// Without a conversation id `GET /messages` lists conversations: the summaries stream across
+/// pages too, and a summary page reads as such through the typed accessors.
+#[tokio::test]
+async fn conversation_summaries_stream_across_pages() {
+    let server = MockServer::start_async().await;
+    let conv = |id: &str| json!({"id": id, "type": "DIRECT_MESSAGE"});
+    let first = server
+        .mock_async(|when, then| {
+            ReadMessagesWhen::new(when).cursor(None).into_inner().query_param_missing("conversationId");
+            then.json(200, json!({"conversations": [conv("cv_1"), conv("cv_2")], "nextCursor": "c2"}));
+        })
+        .await;
+    let second = server
+        .mock_async(|when, then| {
+            ReadMessagesWhen::new(when).cursor("c2");
+            then.json(200, json!({"conversations": [conv("cv_3")], "nextCursor": null}));
+        })
+        .await;
+    let (c, _) = client(&server);
+    let ids: Vec<String> = c.conversations_stream(|b| b).map_ok(|s| s.id).try_collect().await.expect("both pages");
+    assert_eq!(ids, ["cv_1", "cv_2", "cv_3"]);
+    first.assert_calls_async(1).await;
+    second.assert_calls_async(1).await;
+
+    let page = c.read_messages().send().await.expect("first page").into_inner();
+    assert_eq!(page.conversations().iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["cv_1", "cv_2"]);
+    assert!(page.messages().is_empty());
+    assert_eq!(page.next_cursor(), Some("c2"));
+}
+
+/// The cursor rule every stream and `--all` share: starting from a held cursor, an echo of it
+/// ends the listing, and a listing longer than MAX_PAGES pages is an error.
+#[test]
+fn cursors_start_at_a_held_cursor_and_stop_past_max_pages() {
+    use opentrain::paginate::{Cursors, MAX_PAGES};
+    let mut held = Cursors::starting_at(Some("c7".into()));
+    assert_eq!(held.current(), Some("c7"));
+    assert_eq!(held.next(Some("c7"), None).expect("echo"), None, "an echoed cursor ends the listing");
+
+    let mut c = Cursors::starting_at(None);
+    assert_eq!(c.current(), None);
+    let mut err = None;
+    for i in 0..=MAX_PAGES {
+        match c.next(Some(&format!("c{i}")), Some(true)) {
+            Ok(Some(_)) => {}
+            Ok(None) => panic!("page {i} ended the listing"),
+            Err(e) => {
+                err = Some((i, e));
+                break;
+            }
+        }
+    }
+    let (at, e) = err.expect("the listing is cut off");
+    assert!(at >= MAX_PAGES - 1 && at <= MAX_PAGES, "cut off at page {at}: {e}");
+}

@@ -140,3 +140,37 @@ async fn a_403_that_is_not_about_requirements_adds_nothing_and_unknown_values_ar
     assert_eq!(err.code_str(), "FORBIDDEN_V2", "the faces' vocabulary is unchanged");
     assert_eq!(err.as_api().and_then(|a| a.operation), Some(OperationId::PublishJob));
 }
+
+/// A 403 with no reason: the operation's needs are named when it has any, the "lacks" part only
+/// when the scopes the server reports leave one out, and an operation that needs nothing gets no
+/// made-up explanation.
+#[tokio::test]
+async fn a_bare_403_names_needs_only_when_there_are_some() {
+    async fn forbidden(details: serde_json::Value) -> MockServer {
+        let server = MockServer::start_async().await;
+        server
+            .mock_async(|when, then| {
+                when.any_request();
+                then.json(403, json!({"error": "Forbidden", "code": "FORBIDDEN", "details": details}));
+            })
+            .await;
+        server
+    }
+    let why = |e: opentrain::Error| e.as_api().and_then(|a| a.missing_requirement());
+
+    for details in [json!({}), json!({"grantedScopes": ["jobs:read"]}), json!({"requiredScopes": []})] {
+        let server = forbidden(details.clone()).await;
+        let err = client(&server).0.list_my_jobs().send().run().await.expect_err("403");
+        let said = why(err).unwrap_or_default();
+        assert!(said.starts_with("list_my_jobs needs") && said.contains("jobs:read"), "{details}: {said}");
+        assert!(!said.contains("lacks"), "nothing is missing from {details}: {said}");
+    }
+    // Needs one scope of several, and nothing else.
+    let server = forbidden(json!({})).await;
+    let err = client(&server).0.poll_updates().send().run().await.expect_err("403");
+    assert!(why(err).is_some_and(|s| s.starts_with("poll_updates needs")));
+    // Needs nothing beyond a token.
+    let server = forbidden(json!({})).await;
+    let err = client(&server).0.get_auth_me().send().run().await.expect_err("403");
+    assert_eq!(why(err), None);
+}
