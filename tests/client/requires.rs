@@ -169,6 +169,10 @@ async fn a_bare_403_names_needs_only_when_there_are_some() {
     let server = forbidden(json!({})).await;
     let err = client(&server).0.poll_updates().send().run().await.expect_err("403");
     assert!(why(err).is_some_and(|s| s.starts_with("poll_updates needs")));
+    // Needs a feature and nothing else.
+    let server = forbidden(json!({})).await;
+    let err = client(&server).0.get_job_draft_capabilities().send().run().await.expect_err("403");
+    assert!(why(err).is_some_and(|s| s.starts_with("get_job_draft_capabilities needs")));
     // Needs nothing beyond a token.
     let server = forbidden(json!({})).await;
     let err = client(&server).0.get_auth_me().send().run().await.expect_err("403");
