@@ -199,5 +199,5 @@ fn cursors_start_at_a_held_cursor_and_stop_past_max_pages() {
         }
     }
     let (at, e) = err.expect("the listing is cut off");
-    assert!(at >= MAX_PAGES - 1 && at <= MAX_PAGES, "cut off at page {at}: {e}");
+    assert!((MAX_PAGES - 1..=MAX_PAGES).contains(&at), "cut off at page {at}: {e}");
 }
