@@ -201,3 +201,13 @@ fn cursors_start_at_a_held_cursor_and_stop_past_max_pages() {
     let (at, e) = err.expect("the listing is cut off");
     assert!((MAX_PAGES - 1..=MAX_PAGES).contains(&at), "cut off at page {at}: {e}");
 }
+
+/// An open enum hands back its known value, and an unknown one as the text the server sent.
+#[test]
+fn open_enums_give_back_the_known_value() {
+    let open = JobStatus::from(JobStatusKnown::Open);
+    assert_eq!(open.known(), Some(&JobStatusKnown::Open));
+    let later: JobStatus = serde_json::from_value(json!("ARCHIVED_LATER")).expect("any string");
+    assert_eq!(later.known(), None);
+    assert_eq!(later.to_string(), "ARCHIVED_LATER");
+}

@@ -65,6 +65,18 @@ fn any_matching_v1_among_several_is_enough() {
 fn debug_never_shows_the_secret() {
     let shown = format!("{:?}", Verifier::new(SECRET));
     assert!(!shown.contains("test_secret"), "{shown}");
+    assert!(shown.starts_with("Verifier") && shown.contains("whsec_[redacted]"), "it still says what it is: {shown}");
+}
+
+/// `verify` checks against the system clock: a signature made now passes, and a tampered body
+/// or an hour-old signature does not.
+#[test]
+fn verify_against_the_clock_accepts_a_fresh_signature_only() {
+    let v = Verifier::new(SECRET);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs();
+    assert_eq!(v.verify(&v.sign(now, BODY), BODY), Ok(()));
+    assert_eq!(v.verify(&v.sign(now, BODY), b"{}"), Err(SignatureError::Mismatch));
+    assert!(v.verify(&v.sign(now - 3600, BODY), BODY).is_err(), "an hour old is past the 300 s tolerance");
 }
 
 #[test]
