@@ -311,13 +311,11 @@ async fn register_refuses_when_only_a_claim_token_is_saved() {
     assert_eq!(calls([&stray]).await, 0, "nothing was sent");
 }
 
-/// A `slow_down` naming a longer interval than the current one is obeyed as given (not just
-/// stepped up), and a wait whose next poll would land past its timeout gives up at once,
-/// reporting the time it really waited.
-#[tokio::test]
-async fn slow_down_takes_the_servers_longer_interval_and_a_poll_past_the_timeout_is_not_waited_for() {
+/// Waits for a claim against a server that answers every poll with `slow_down` naming
+/// `server_interval` seconds; returns the wait's error and the intervals it reported.
+async fn wait_through_slow_downs(server_interval: u64, wait: &ClaimWait) -> (Error, Vec<Duration>) {
     let server = MockServer::start_async().await;
-    let slow = json!({"error": "slow_down", "error_description": "too fast", "interval": 30});
+    let slow = json!({"error": "slow_down", "error_description": "too fast", "interval": server_interval});
     server
         .mock_async(|when, then| {
             poll(when);
@@ -326,16 +324,25 @@ async fn slow_down_takes_the_servers_longer_interval_and_a_poll_past_the_timeout
         .await;
     let dir = tempfile::tempdir().expect("tmp");
     let mut store = store_with(&dir, r#"{"claimToken":"ot_clm_saved"}"#);
-    let wait = ClaimWait { timeout: Duration::from_secs(10), ..fast_wait() };
     let mut states = Vec::new();
-    let err = claim::wait_for_claim(&client(&server).0, &mut store, None, &wait, |s| states.push(s.clone()))
+    let err = claim::wait_for_claim(&client(&server).0, &mut store, None, wait, |s| states.push(s.clone()))
         .await
         .expect_err("the next poll would come after the timeout");
-    let intervals: Vec<Duration> = states
+    let intervals = states
         .iter()
         .filter_map(|s| if let ClaimState::SlowDown { interval, .. } = s { Some(*interval) } else { None })
         .collect();
-    assert_eq!(intervals, [Duration::from_secs(30)], "the server's interval, once: {states:?}");
+    (err, intervals)
+}
+
+/// A `slow_down` naming a longer interval than the current one is obeyed as given (not just
+/// stepped up), and a wait whose next poll would land past its timeout gives up at once,
+/// reporting the time it really waited.
+#[tokio::test]
+async fn slow_down_takes_the_servers_longer_interval_and_a_poll_past_the_timeout_is_not_waited_for() {
+    let wait = ClaimWait { timeout: Duration::from_secs(10), ..fast_wait() };
+    let (err, intervals) = wait_through_slow_downs(30, &wait).await;
+    assert_eq!(intervals, [Duration::from_secs(30)], "the server's interval, once");
     let Error::WaitTimedOut { waited, .. } = err else { panic!("{err:?}") };
     assert!(waited < wait.timeout, "gave up without sleeping to the timeout: waited {waited:?}");
 }
@@ -368,27 +375,10 @@ async fn register_releases_only_the_lock_it_took() {
 /// added (RFC 8628), the server's value is not taken as is.
 #[tokio::test]
 async fn slow_down_with_the_current_interval_adds_the_step() {
-    let server = MockServer::start_async().await;
-    let slow = json!({"error": "slow_down", "error_description": "too fast", "interval": 1});
-    server
-        .mock_async(|when, then| {
-            poll(when);
-            then.json(400, slow);
-        })
-        .await;
-    let dir = tempfile::tempdir().expect("tmp");
-    let mut store = store_with(&dir, r#"{"claimToken":"ot_clm_saved"}"#);
     let wait = ClaimWait { interval: Duration::from_secs(1), timeout: Duration::from_millis(500), ..fast_wait() };
-    let mut states = Vec::new();
-    let err = claim::wait_for_claim(&client(&server).0, &mut store, None, &wait, |s| states.push(s.clone()))
-        .await
-        .expect_err("the next poll would come after the timeout");
+    let (err, intervals) = wait_through_slow_downs(1, &wait).await;
     assert!(matches!(err, Error::WaitTimedOut { .. }), "{err:?}");
-    let intervals: Vec<Duration> = states
-        .iter()
-        .filter_map(|s| if let ClaimState::SlowDown { interval, .. } = s { Some(*interval) } else { None })
-        .collect();
-    assert_eq!(intervals, [Duration::from_secs(1) + wait.slow_down_step], "{states:?}");
+    assert_eq!(intervals, [Duration::from_secs(1) + wait.slow_down_step]);
 }
 
 /// An OAuth error reads as the server's error and description, with its HTTP status.
