@@ -56,12 +56,17 @@ impl Served {
     }
 
     fn post(&self, token: Option<&str>, body: &Value) -> reqwest::RequestBuilder {
+        self.post_as("2025-06-18", token, body)
+    }
+
+    /// A POST to `/mcp` speaking protocol `version`.
+    fn post_as(&self, version: &str, token: Option<&str>, body: &Value) -> reqwest::RequestBuilder {
         let mut r = self
             .client
             .post(format!("{}/mcp", self.base))
             .header("accept", "application/json, text/event-stream")
             .header("content-type", "application/json")
-            .header("mcp-protocol-version", "2025-06-18")
+            .header("mcp-protocol-version", version)
             .body(body.to_string());
         if let Some(t) = token {
             r = r.header("authorization", format!("Bearer {t}"));
@@ -259,19 +264,10 @@ async fn the_stateless_2026_07_28_protocol_works_over_http_without_initialize() 
     // This protocol's clients also name the method (and the tool) in headers, which rmcp checks
     // against the body: a load balancer can route on them without parsing JSON.
     let send = |id: u64, method: &str, params: Value, token: Option<&str>| {
-        let mut r = served
-            .client
-            .post(format!("{}/mcp", served.base))
-            .header("accept", "application/json, text/event-stream")
-            .header("content-type", "application/json")
-            .header("mcp-protocol-version", "2026-07-28")
-            .header("mcp-method", method);
+        let body = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        let mut r = served.post_as("2026-07-28", token, &body).header("mcp-method", method);
         if let Some(name) = params["name"].as_str() {
             r = r.header("mcp-name", name);
-        }
-        r = r.body(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}).to_string());
-        if let Some(t) = token {
-            r = r.header("authorization", format!("Bearer {t}"));
         }
         r.send()
     };
