@@ -167,6 +167,9 @@ fn debug_of_the_file_hides_tokens_and_logout_deletes() {
     let mut f = CredentialsFile::load(&path).expect("load");
     let shown = format!("{f:?}");
     assert!(!shown.contains("secret"), "{shown}");
+    // Still says what it is: the path and each token's kind.
+    assert!(shown.starts_with("CredentialsFile {"), "{shown}");
+    assert!(shown.contains(path.to_str().expect("utf8")) && shown.contains("Token(ot_clm_[redacted])"), "{shown}");
     assert!(f.delete().expect("delete"));
     assert!(!path.exists());
     assert!(!f.delete().expect("second delete is fine"));
@@ -270,6 +273,9 @@ fn a_fifo_or_a_directory_at_the_path_is_an_error_naming_it_never_a_hang() {
     let err = CredentialsFile::load(&as_dir).expect_err("a directory is refused").to_string();
     assert!(err.contains("dir.json") && err.contains("a directory"), "{err}");
     assert!(fs::metadata(&fifo).expect("meta").file_type().is_fifo(), "the FIFO is left alone");
+
+    let err = CredentialsFile::load("/dev/null").expect_err("a device is refused").to_string();
+    assert!(err.contains("/dev/null") && err.contains("not a regular file (a device)"), "{err}");
 }
 
 #[test]
@@ -300,6 +306,11 @@ fn env_overrides_win_and_everything_else_is_the_process_environment() {
     assert_eq!(env.get("PATH"), None);
     assert!(!env.is_set("PATH") && !env.is_set("OT_API_TOKEN"), "removed and blank are unset");
     assert_eq!(env.credentials_path().expect("path"), Path::new("/tmp/ot-sandbox/opentrain/cli.json"));
+    // The library's default path is this environment's, unchanged.
+    assert_eq!(
+        opentrain::credentials::default_path().expect("HOME is set"),
+        opentrain::credentials::Env::process().credentials_path().expect("path")
+    );
 }
 
 /// A token's Debug names its kind and never its value.
@@ -307,6 +318,7 @@ fn env_overrides_win_and_everything_else_is_the_process_environment() {
 fn a_tokens_debug_shows_its_kind_only() {
     assert_eq!(format!("{:?}", Token::new("ot_pat_debug_secret_1")), "Token(ot_pat_[redacted])");
     assert_eq!(format!("{:?}", Token::new("custom-shape-secret")), "Token([redacted])");
+    assert_eq!(Token::new("ot_pat_display_secret_2").to_string(), "ot_pat_[redacted]", "Display masks the same way");
 }
 
 /// The too-open-permissions warning goes to the hook a program installs (the first one wins),

@@ -77,6 +77,40 @@ async fn agent_endpoints_return_oauth_errors() {
         (oauth.status, oauth.error.as_str(), oauth.description.as_deref()),
         (403, "anonymous_not_enabled", None)
     );
+    // Both code vocabularies carry the OAuth `error`.
+    assert_eq!(err.code().map(|c| c.as_str()).as_deref(), Some("anonymous_not_enabled"));
+    assert_eq!(err.code_str(), "anonymous_not_enabled");
+}
+
+/// A negative `interval` is no interval: a poller must not take it as "poll again at once".
+#[tokio::test]
+async fn an_oauth_error_with_a_negative_interval_has_none() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            RegisterAgentWhen::new(when);
+            then.json(400, json!({"error": "slow_down", "interval": -5}));
+        })
+        .await;
+    let c = client(&server).0;
+    let err = c.register_agent().body(types::RegisterAgentRequest::default()).send().run().await.expect_err("400");
+    let oauth = err.as_oauth().expect("oauth error");
+    assert_eq!((oauth.error.as_str(), oauth.interval), ("slow_down", None));
+}
+
+/// An error envelope without a `code` is still reported under one: `API_ERROR`.
+#[tokio::test]
+async fn an_envelope_without_a_code_reports_api_error() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            GetCreditsWhen::new(when);
+            then.json(400, json!({"error": "something went wrong"}));
+        })
+        .await;
+    let err = client(&server).0.get_credits().send().run().await.expect_err("400");
+    assert_eq!(err.as_api().map(|a| a.status), Some(400), "{err}");
+    assert_eq!(err.code_str(), "API_ERROR");
 }
 
 #[tokio::test]
