@@ -19,6 +19,10 @@ use serde_json::{Map, Value};
 
 include!(concat!(env!("OUT_DIR"), "/raw.rs"));
 
+/// What the faces show for a success that came with no body (the raw client's `null`), so the
+/// CLI and the MCP server word it the same way.
+pub const NO_BODY: &str = "The API answered success with no body, so there are no details to show.";
+
 /// Arguments of a raw call: path and query parameters by their spec name, and the JSON body.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Args {

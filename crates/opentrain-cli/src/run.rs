@@ -149,7 +149,7 @@ impl App {
         } else if v.is_null() {
             // A success without a body (an operation whose status the docs only infer): the
             // operation's view would print the fields of a body that never came.
-            self.out.line("Done: the API answered success with no body, so there are no details to show.")?;
+            self.out.line(format!("Done. {}", raw::NO_BODY))?;
         } else {
             output::render(&mut self.out, op, v)?;
         }

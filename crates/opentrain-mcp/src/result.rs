@@ -121,7 +121,7 @@ pub fn ok(tool: &ToolDef, value: Value, text: Option<String>) -> CallToolResult 
     let value = as_object(value);
     let text = text.unwrap_or_else(|| {
         if no_body {
-            format!("{}: done. The API answered success with no body, so there are no details to show.", tool.title)
+            format!("{}: done. {}", tool.title, opentrain::raw::NO_BODY)
         } else {
             summary::success(tool, &value)
         }

@@ -240,7 +240,7 @@ async fn an_update_answered_without_a_body_is_done_and_says_so() {
         .await;
     let o = ok(t.cmd().args(["jobs", "update-published", "--job-id", "job_1", "--set", "jobTitle=New title"]));
     let out = stdout(&o);
-    assert!(out.contains("Done: the API answered success with no body"), "{out}");
+    assert!(out.contains("Done. The API answered success with no body"), "{out}");
     assert!(!out.contains("Updated job"), "no summary of an absent body: {out}");
     let o = ok(t.cmd().args(["jobs", "update-published", "--job-id", "job_1", "--set", "jobTitle=New", "--json"]));
     assert_eq!(stdout(&o).trim(), "null", "--json shows the absent body as it is");
