@@ -2,6 +2,7 @@
 //! 2xx, with or without a body, and every result still fits the tool's outputSchema (the harness
 //! checks each one).
 
+use rmcp::model::CallToolResult;
 use serde_json::{Value, json};
 
 use crate::harness::{World, call, is_error, reply, structured, text};
@@ -60,6 +61,20 @@ fn inferred() -> Vec<(&'static str, Value, &'static str, &'static str, Value)> {
     ]
 }
 
+/// Calls `tool` against an API that answers its operation 204, with no body.
+async fn call_answered_204(tool: &str, args: Value, method: &'static str, path: &'static str) -> CallToolResult {
+    let world = World::with_env_token("ot_pat_env").await;
+    world
+        .api
+        .mock_async(move |when, then| {
+            when.method(method).path(path);
+            then.status(204);
+        })
+        .await;
+    let client = world.client().await;
+    call(&client, tool, args).await
+}
+
 #[tokio::test]
 async fn an_inferred_status_answering_201_gives_the_body() {
     for (tool, args, method, path, body) in inferred() {
@@ -92,20 +107,11 @@ async fn an_inferred_status_answering_201_gives_the_body() {
 #[tokio::test]
 async fn an_inferred_status_answering_204_is_done_without_a_body() {
     for (tool, args, method, path, _) in inferred().into_iter().filter(|t| t.0 != "opentrain_claim_account") {
-        let world = World::with_env_token("ot_pat_env").await;
-        world
-            .api
-            .mock_async(move |when, then| {
-                when.method(method).path(path);
-                then.status(204);
-            })
-            .await;
-        let client = world.client().await;
-        let r = call(&client, tool, args).await;
+        let r = call_answered_204(tool, args, method, path).await;
         assert!(!is_error(&r), "{tool}: 204 is success: {}", text(&r));
         assert!(structured(&r).is_object(), "{tool}: structuredContent stays an object");
         // Done, and nothing more: no field of a body that never came is summarised.
-        assert!(text(&r).contains("done. The API answered success with no body"), "{tool}: {}", text(&r));
+        assert!(text(&r).contains(&format!("done. {}", opentrain::raw::NO_BODY)), "{tool}: {}", text(&r));
         assert_eq!(structured(&r), json!({"result": null}), "{tool}");
     }
 }
@@ -114,16 +120,7 @@ async fn an_inferred_status_answering_204_is_done_without_a_body() {
 async fn a_claim_started_without_a_body_says_there_is_no_user_code() {
     let (tool, args, method, path, _) =
         inferred().into_iter().find(|t| t.0 == "opentrain_claim_account").expect("claim");
-    let world = World::with_env_token("ot_pat_env").await;
-    world
-        .api
-        .mock_async(move |when, then| {
-            when.method(method).path(path);
-            then.status(204);
-        })
-        .await;
-    let client = world.client().await;
-    let r = call(&client, tool, args).await;
+    let r = call_answered_204(tool, args, method, path).await;
     // The human needs the code to claim: no code is made up and none is promised.
     assert!(is_error(&r), "{tool}: a claim with no user code cannot go on: {}", text(&r));
     assert!(text(&r).contains("no user code"), "{}", text(&r));
