@@ -398,7 +398,7 @@ fn write_target(path: &Path) -> Result<PathBuf> {
 /// Writes `body` over `target` atomically: a 0600 temp file in the target's own directory
 /// (a rename only replaces atomically within one file system), fsync, rename.
 fn write_atomic(target: &Path, body: &[u8]) -> Result<()> {
-    let dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = own_dir(target);
     create_private_dir(dir)?;
     let mut builder = tempfile::Builder::new();
     builder.prefix(".cli.json.").suffix(".tmp");
@@ -412,6 +412,11 @@ fn write_atomic(target: &Path, body: &[u8]) -> Result<()> {
     tmp.as_file().sync_all().map_err(io("cannot sync", target))?;
     tmp.persist(target).map_err(|e| io("cannot replace", target)(e.error))?;
     Ok(())
+}
+
+/// The directory `target` sits in: `.` for a bare file name, whose parent is empty.
+fn own_dir(target: &Path) -> &Path {
+    target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."))
 }
 
 /// Runs file work on tokio's blocking pool, so the runtime's thread (the MCP server has only
@@ -817,4 +822,17 @@ pub struct Resolved {
     pub base_url: String,
     /// Where the base URL came from.
     pub base_url_source: Source,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The temporary file goes beside its target, or the rename could cross file systems.
+    #[test]
+    fn the_temporary_file_goes_in_the_targets_own_directory() {
+        assert_eq!(own_dir(Path::new("/home/a/.config/opentrain/cli.json")), Path::new("/home/a/.config/opentrain"));
+        assert_eq!(own_dir(Path::new("sub/cli.json")), Path::new("sub"));
+        assert_eq!(own_dir(Path::new("cli.json")), Path::new("."));
+    }
 }

@@ -360,9 +360,77 @@ fn an_oversized_file_and_an_unreachable_path_are_errors_naming_the_cause() {
     fs::write(&big, body).expect("write");
     let err = CredentialsFile::load(&big).expect_err("too large").to_string();
     assert!(err.contains("larger than 1024 KiB"), "{err}");
+    // Exactly at the bound is still a file.
+    let head = r#"{"apiToken":"ot_pat_big","pad":""}"#;
+    fs::write(&big, format!("{head}{}", " ".repeat((1 << 20) - head.len()))).expect("write");
+    let f = CredentialsFile::load(&big).expect("1 MiB exactly loads");
+    assert_eq!(f.api_token().as_ref().map(Token::expose), Some("ot_pat_big"));
 
     let not_a_dir = dir.path().join("plain");
     fs::write(&not_a_dir, "x").expect("write");
     let err = CredentialsFile::load(not_a_dir.join("cli.json")).expect_err("unreachable path");
     assert!(err.to_string().contains("plain"), "{err}");
+}
+
+/// The file is read only when it can still supply something: a token in code with no base URL
+/// anywhere takes the file's base URL, and a token plus a base URL from code or the environment
+/// never open it (a corrupt file then cannot fail the call).
+#[test]
+fn the_file_is_read_exactly_when_it_can_supply_something() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let xdg = dir.path().to_str().expect("utf8");
+    write_file(dir.path(), r#"{"apiToken":"ot_pat_file","baseUrl":"http://file.example"}"#);
+    let got = Resolver::CLI
+        .resolve_with(Some(Token::new("ot_pat_code")), None, env(&[("XDG_CONFIG_HOME", xdg)]))
+        .expect("token in code");
+    assert_eq!(
+        (got.base_url.as_str(), got.token.as_ref().map(Token::expose)),
+        ("http://file.example", Some("ot_pat_code"))
+    );
+
+    write_file(dir.path(), "{ this is not json");
+    let cases: [(Option<Token>, &[(&str, &str)]); 2] = [
+        (None, &[("OT_API_TOKEN", "ot_pat_env"), ("OT_API_BASE_URL", "http://env.example")]),
+        (Some(Token::new("ot_pat_code")), &[("OT_API_BASE_URL", "http://env.example")]),
+    ];
+    for (explicit, vars) in cases {
+        let mut pairs = vec![("XDG_CONFIG_HOME", xdg)];
+        pairs.extend_from_slice(vars);
+        let got = Resolver::CLI.resolve_with(explicit, None, env(&pairs)).expect("the corrupt file is never opened");
+        assert_eq!(got.base_url, "http://env.example", "{vars:?}");
+    }
+}
+
+/// What a sandbox clears: every token and base-URL variable either face reads.
+#[test]
+fn every_variable_a_face_reads_is_listed() {
+    let tokens: Vec<&str> = Resolver::all_token_vars().collect();
+    assert_eq!(tokens, ["OPENTRAIN_PERSONAL_API_TOKEN", "OT_API_TOKEN", "OPENTRAIN_API_TOKEN"]);
+    let urls: Vec<&str> = Resolver::all_base_url_vars().collect();
+    assert!(["OPENTRAIN_API_BASE_URL", "OT_API_BASE_URL"].iter().all(|v| urls.contains(v)), "{urls:?}");
+}
+
+/// `lock` re-reads the file under the lock: a token another process saved meanwhile is seen,
+/// and a value set on the handle reads back at once, before any save.
+#[test]
+fn lock_rereads_the_file_and_a_set_value_reads_back() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = write_file(dir.path(), r#"{"apiToken":"ot_pat_before"}"#);
+    let mut f = CredentialsFile::load(&path).expect("load");
+    fs::write(&path, r#"{"apiToken":"ot_pat_meanwhile"}"#).expect("another writer");
+    f.lock().expect("lock");
+    assert_eq!(f.api_token().as_ref().map(Token::expose), Some("ot_pat_meanwhile"));
+    f.set_claim_token(Some(&Token::new("ot_clm_set")));
+    assert_eq!(f.claim_token().as_ref().map(Token::expose), Some("ot_clm_set"));
+}
+
+/// Deleting reports a failure other than "already gone" instead of claiming nothing was there.
+#[test]
+fn delete_reports_a_path_it_cannot_remove() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("cli.json");
+    let mut f = CredentialsFile::load(&path).expect("missing file is empty");
+    fs::create_dir(&path).expect("a directory where the file was");
+    let err = f.delete().expect_err("a directory is not removed as a file").to_string();
+    assert!(err.contains("cannot delete") && err.contains("cli.json"), "{err}");
 }
