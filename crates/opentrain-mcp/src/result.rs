@@ -210,11 +210,21 @@ mod tests {
             json!([1, "a", [null]]),
             json!({}),
             json!({"k\u{0}": {"": [false, 0.1]}, "x": "y"}),
+            // Where the bound is tightest: an empty key over a one-digit value, a key of escapes.
+            json!({"": 1}),
+            json!({"\u{1}\u{1}\u{1}": 1}),
         ];
         for v in values {
             assert!(encoded_len_at_most(&v) >= encoded_len(&v), "{v}");
             assert_eq!(encoded_len(&v), v.to_string().len(), "{v}");
         }
+    }
+
+    /// The limit is the documented 2 MiB: a 1.5 MB answer still reaches the model.
+    #[test]
+    fn an_answer_of_one_and_a_half_megabytes_is_passed_on() {
+        let r = ok(tool(), json!({"n": "x".repeat(1_500_000)}), Some("t".into()));
+        assert_eq!(r.is_error, Some(false));
     }
 
     #[test]
