@@ -389,16 +389,15 @@ fn the_file_is_read_exactly_when_it_can_supply_something() {
     );
 
     write_file(dir.path(), "{ this is not json");
-    let cases: [(Option<Token>, &[(&str, &str)]); 2] = [
-        (None, &[("OT_API_TOKEN", "ot_pat_env"), ("OT_API_BASE_URL", "http://env.example")]),
-        (Some(Token::new("ot_pat_code")), &[("OT_API_BASE_URL", "http://env.example")]),
-    ];
-    for (explicit, vars) in cases {
-        let mut pairs = vec![("XDG_CONFIG_HOME", xdg)];
-        pairs.extend_from_slice(vars);
-        let got = Resolver::CLI.resolve_with(explicit, None, env(&pairs)).expect("the corrupt file is never opened");
-        assert_eq!(got.base_url, "http://env.example", "{vars:?}");
-    }
+    let from_env =
+        env(&[("XDG_CONFIG_HOME", xdg), ("OT_API_TOKEN", "ot_pat_env"), ("OT_API_BASE_URL", "http://env.example")]);
+    let got = Resolver::CLI.resolve_with(None, None, from_env).expect("token and base URL from the environment");
+    assert_eq!(got.base_url, "http://env.example");
+    let base_from_env = env(&[("XDG_CONFIG_HOME", xdg), ("OT_API_BASE_URL", "http://env.example")]);
+    let got = Resolver::CLI
+        .resolve_with(Some(Token::new("ot_pat_code")), None, base_from_env)
+        .expect("token in code, base URL from the environment");
+    assert_eq!(got.base_url, "http://env.example");
 }
 
 /// What a sandbox clears: every token and base-URL variable either face reads.
