@@ -22,12 +22,6 @@ mod transport;
 
 use rmcp::ServiceExt;
 
-/// The allocator the `opentrain-mcp` binaries install (`#[global_allocator]`); a library user
-/// keeps their own. A tool call allocates for every key and string of the API's answer, and
-/// glibc's malloc and free were a quarter of each call's instructions: mimalloc cut a call's
-/// instructions by 22% (callgrind, the 50-job search over HTTP).
-pub use mimalloc::MiMalloc as Allocator;
-
 pub use filter::Options;
 pub use schema::validate;
 pub use server::Server;
