@@ -287,7 +287,10 @@ fn list_sizes(api: &str, home: &std::path::Path) {
         let bytes = line.len();
         if flags.is_empty() {
             all = bytes;
-            assert!(bytes < 64 * 1024, "tools/list is {bytes} bytes, over 64 KiB");
+            // A target, reported like the others: the bench stops only on a wrong answer.
+            if bytes >= 64 * 1024 {
+                println!("tools/list is {bytes} bytes: over the 64 KiB target");
+            }
         }
         let saved = if flags.is_empty() {
             String::new()
