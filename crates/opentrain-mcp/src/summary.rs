@@ -39,13 +39,14 @@ const LABEL_KEYS: &[&str] = &[
 ];
 
 fn short(s: &str) -> String {
-    let s = redact(s);
-    let one_line = words(&s);
-    if one_line.chars().count() > MAX_VALUE_CHARS {
-        format!("{}...", one_line.chars().take(MAX_VALUE_CHARS).collect::<String>())
-    } else {
-        one_line
-    }
+    one_line(s, MAX_VALUE_CHARS)
+}
+
+/// `s` masked, on one line, cut to `max` characters. Masked first: a remembered secret may hold
+/// runs of whitespace that joining the words would change, and then no longer match.
+fn one_line(s: &str, max: usize) -> String {
+    let s = words(&redact(s));
+    if s.chars().count() > max { format!("{}...", s.chars().take(max).collect::<String>()) } else { s }
 }
 
 /// The words of `s` joined by single spaces: the text on one line. Built in one string, since a
@@ -1443,11 +1444,6 @@ pub fn claimed(token: &types::AgentTokenResponse, saved_to: &Path, env_note: &st
     )
 }
 
-fn one_line(s: &str, max: usize) -> String {
-    let s = redact(&words(s));
-    if s.chars().count() > max { format!("{}...", s.chars().take(max).collect::<String>()) } else { s }
-}
-
 /// `opentrain_read_messages`: one conversation's messages (`conversation`), or the
 /// conversation summaries with what needs a reply; `ignored` names arguments of the other mode.
 pub fn messages(value: &Value, conversation: Option<&str>, ignored: &[&str]) -> String {
@@ -1718,6 +1714,16 @@ mod tests {
         ];
         for p in pointers {
             assert_eq!(v.walk(p), v.pointer(p), "{p:?}");
+        }
+    }
+
+    /// Masking comes before joining the words: a remembered secret with a run of spaces in it
+    /// would not be found once the run is squeezed to one space.
+    #[test]
+    fn a_secret_with_a_run_of_spaces_is_masked_in_one_line_text() {
+        opentrain::redact::remember("Kq9  spaced  secret");
+        for shown in [one_line("said Kq9  spaced  secret here", 300), short("said Kq9  spaced  secret here")] {
+            assert_eq!(shown, "said [redacted] here");
         }
     }
 
